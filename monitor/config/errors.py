@@ -1,0 +1,57 @@
+"""ConfigError and the translation of pydantic's errors into ``path: message`` lines."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from pydantic import ValidationError
+from pydantic_core import ErrorDetails
+
+
+class ConfigError(Exception):
+    """A config that cannot be used; ``problems`` are ``path: message`` lines."""
+
+    def __init__(self, source: str, problems: Sequence[str]) -> None:
+        super().__init__(f"{source}: {len(problems)} problem(s)\n" + "\n".join(problems))
+        self.source = source
+        self.problems = list(problems)
+
+
+def validation_problems(error: ValidationError, kinds: Iterable[str]) -> list[str]:
+    """Return one ``path: message`` line per pydantic error."""
+    known = set(kinds)
+    return [f"{_path(e['loc'], known)}: {_message(e, known)}" for e in error.errors()]
+
+
+def _path(loc: tuple[int | str, ...], kinds: set[str]) -> str:
+    path = ""
+    previous: int | str | None = None
+    for part in loc:
+        # A tagged union puts the tag (the kind) into the path; people never wrote it.
+        if isinstance(previous, int) and isinstance(part, str) and _is_tag(part, kinds):
+            previous = part
+            continue
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+        previous = part
+    return path or "<root>"
+
+
+def _is_tag(part: str, kinds: set[str]) -> bool:
+    return part in kinds or part.endswith("Check")
+
+
+def _message(error: ErrorDetails, kinds: set[str]) -> str:
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        return "unknown key"
+    if kind == "missing":
+        return "required"
+    if kind == "union_tag_invalid" or (kind == "literal_error" and error["loc"][-1] == "kind"):
+        tag = error.get("ctx", {}).get("tag", error.get("input"))
+        return f"unknown check kind {tag!r}; known kinds: {', '.join(sorted(kinds))}"
+    if kind == "union_tag_not_found":
+        return f"required (one of: {', '.join(sorted(kinds))})"
+    message = error["msg"]
+    for prefix in ("Value error, ", "Assertion failed, "):
+        message = message.removeprefix(prefix)
+    return message

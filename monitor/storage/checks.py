@@ -1,0 +1,67 @@
+"""Reading and saving a check's alert state, and recording its probe results."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from monitor.alerting import CheckState
+from monitor.domain import AlertState
+from monitor.storage.tables import checks, probe_results
+from probes import ProbeResult
+
+
+async def load_check_state(*, session: AsyncSession, check_id: str) -> CheckState:
+    """Return the stored alert state of a check (ok for a check never run)."""
+    row = (
+        await session.execute(
+            select(
+                checks.c.state, checks.c.consecutive_failures, checks.c.consecutive_successes
+            ).where(checks.c.id == check_id)
+        )
+    ).one_or_none()
+    if row is None:
+        return CheckState()
+    return CheckState(AlertState(row.state), row.consecutive_failures, row.consecutive_successes)
+
+
+async def save_check_state(
+    *, session: AsyncSession, check_id: str, state: CheckState, result: ProbeResult, at: datetime
+) -> None:
+    """Store the check's new alert state and a summary of its last run."""
+    await session.execute(
+        update(checks)
+        .where(checks.c.id == check_id)
+        .values(
+            state=str(state.state),
+            consecutive_failures=state.failures,
+            consecutive_successes=state.successes,
+            last_run_at=at,
+            last_ok=result.ok,
+            last_error=result.failure_reason,
+        )
+    )
+
+
+async def record_result(
+    *,
+    session: AsyncSession,
+    check_id: str,
+    result: ProbeResult,
+    at: datetime,
+    region: str = "local",
+) -> None:
+    """Store one probe result."""
+    await session.execute(
+        insert(probe_results).values(
+            check_id=check_id,
+            region=region,
+            observed_at=at,
+            ok=result.ok,
+            duration_ms=round(result.duration_s * 1000, 3),
+            error=result.failure_reason,
+            detail=result.to_json(),
+        )
+    )

@@ -1,0 +1,49 @@
+"""Runs the Alembic migrations on a Database (``exwatch db upgrade``; run and demo call it too)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.engine import Connection
+
+from monitor.storage.database import Database
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+async def upgrade(database: Database) -> str | None:
+    """Bring the schema to the newest revision and return that revision."""
+    async with database.engine.begin() as connection:
+        await connection.run_sync(_upgrade)
+    return await current_revision(database)
+
+
+async def current_revision(database: Database) -> str | None:
+    """Return the schema's revision, or None for an empty database."""
+    async with database.engine.connect() as connection:
+        return await connection.run_sync(_current)
+
+
+def head_revision() -> str | None:
+    """Return the newest revision the code knows."""
+    return ScriptDirectory.from_config(_alembic_config()).get_current_head()
+
+
+def _upgrade(connection: Connection) -> None:
+    config = _alembic_config()
+    config.attributes["connection"] = connection
+    command.upgrade(config, "head")
+
+
+def _current(connection: Connection) -> str | None:
+    return MigrationContext.configure(connection).get_current_revision()
+
+
+def _alembic_config() -> AlembicConfig:
+    config = AlembicConfig()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return config

@@ -1,0 +1,167 @@
+"""The schema: SQLAlchemy Core tables shared by the storage functions and the migrations."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    text,
+)
+
+from monitor.storage.types import BigId, UTCDateTime
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+component_groups = Table(
+    "component_groups",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("name_ja", Text, nullable=False),
+    Column("name_en", Text, nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+components = Table(
+    "components",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("name_ja", Text, nullable=False),
+    Column("name_en", Text, nullable=False),
+    Column("group_id", String(64), nullable=True),
+    Column("impact_class", String(16), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("description_ja", Text, nullable=True),
+    Column("description_en", Text, nullable=True),
+    Column("status", String(32), nullable=False, server_default="operational"),
+    Column("active", Boolean, nullable=False, server_default=text("true")),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+checks = Table(
+    "checks",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("component_id", String(64), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("state", String(16), nullable=False, server_default="ok"),
+    Column("consecutive_failures", Integer, nullable=False, server_default="0"),
+    Column("consecutive_successes", Integer, nullable=False, server_default="0"),
+    Column("last_run_at", UTCDateTime, nullable=True),
+    Column("last_ok", Boolean, nullable=True),
+    Column("last_error", Text, nullable=True),
+    Column("active", Boolean, nullable=False, server_default=text("true")),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+probe_results = Table(
+    "probe_results",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("check_id", String(64), nullable=False),
+    Column("region", String(64), nullable=False, server_default="local"),
+    Column("observed_at", UTCDateTime, nullable=False),
+    Column("ok", Boolean, nullable=False),
+    Column("duration_ms", Float, nullable=False),
+    Column("error", Text, nullable=True),
+    Column("detail", JSON, nullable=True),
+    Index(None, "check_id", "observed_at"),
+)
+
+alerts = Table(
+    "alerts",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("fingerprint", String(200), nullable=False),
+    Column("check_id", String(64), nullable=True),
+    Column("component_id", String(64), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("failure_status", String(32), nullable=False),
+    Column("summary", Text, nullable=False),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("resolved_at", UTCDateTime, nullable=True),
+    Column("incident_id", BigId, ForeignKey("incidents.id"), nullable=True),
+    # At most one firing alert per fingerprint: a restart cannot open a second one.
+    Index(
+        "uq_alerts_firing_fingerprint",
+        "fingerprint",
+        unique=True,
+        sqlite_where=text("status = 'firing'"),
+        postgresql_where=text("status = 'firing'"),
+    ),
+)
+
+incidents = Table(
+    "incidents",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("name_ja", Text, nullable=False),
+    Column("name_en", Text, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("severity", String(16), nullable=False),
+    Column("severity_reason", Text, nullable=False),
+    Column("cause", String(32), nullable=False, server_default="system"),
+    Column("origin", String(16), nullable=False, server_default="auto"),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("monitoring_at", UTCDateTime, nullable=True),
+    Column("resolved_at", UTCDateTime, nullable=True),
+    Index(None, "status"),
+)
+
+incident_components = Table(
+    "incident_components",
+    metadata,
+    Column("incident_id", BigId, ForeignKey("incidents.id"), primary_key=True),
+    Column("component_id", String(64), primary_key=True),
+    Column("worst_status", String(32), nullable=False),
+    Column("added_at", UTCDateTime, nullable=False),
+)
+
+incident_updates = Table(
+    "incident_updates",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("incident_id", BigId, ForeignKey("incidents.id"), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("body_ja", Text, nullable=False),
+    Column("body_en", Text, nullable=False),
+    Column("affected_components", JSON, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index(None, "incident_id"),
+)
+
+timeline_events = Table(
+    "timeline_events",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("kind", String(48), nullable=False),
+    Column("incident_id", BigId, ForeignKey("incidents.id"), nullable=True),
+    Column("component_id", String(64), nullable=True),
+    Column("check_id", String(64), nullable=True),
+    Column("alert_id", BigId, nullable=True),
+    Column("reason", Text, nullable=True),
+    Column("data", JSON, nullable=True),
+    Index(None, "incident_id"),
+    Index(None, "at"),
+)

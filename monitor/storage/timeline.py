@@ -1,0 +1,45 @@
+"""The timeline writer: the one function that appends TimelineEvents (the outage timeline)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from monitor.storage.tables import timeline_events
+
+
+async def append_event(
+    *,
+    session: AsyncSession,
+    at: datetime,
+    kind: str,
+    incident_id: int | None = None,
+    component_id: str | None = None,
+    check_id: str | None = None,
+    alert_id: int | None = None,
+    reason: str | None = None,
+    data: dict[str, Any] | None = None,
+) -> int:
+    """Append one event inside the caller's transaction and return its id.
+
+    The notification deliveries an event causes will be written here too (the outbox, #6),
+    so that an event and its deliveries commit or vanish together.
+    """
+    result = await session.execute(
+        insert(timeline_events)
+        .values(
+            at=at,
+            kind=kind,
+            incident_id=incident_id,
+            component_id=component_id,
+            check_id=check_id,
+            alert_id=alert_id,
+            reason=reason,
+            data=data,
+        )
+        .returning(timeline_events.c.id)
+    )
+    return int(result.scalar_one())

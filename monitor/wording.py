@@ -1,0 +1,59 @@
+"""The words exwatch writes on its own: status names and automatic incident texts, in ja and en."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from monitor.domain import ComponentStatus
+
+STATUS_NAMES: dict[ComponentStatus, dict[str, str]] = {
+    ComponentStatus.OPERATIONAL: {"ja": "正常", "en": "Operational"},
+    ComponentStatus.DEGRADED_PERFORMANCE: {
+        "ja": "パフォーマンス低下",
+        "en": "Degraded performance",
+    },
+    ComponentStatus.PARTIAL_OUTAGE: {"ja": "一部障害", "en": "Partial outage"},
+    ComponentStatus.MAJOR_OUTAGE: {"ja": "大規模障害", "en": "Major outage"},
+    ComponentStatus.UNDER_MAINTENANCE: {"ja": "メンテナンス中", "en": "Under maintenance"},
+}
+
+
+def incident_name(component: dict[str, str], status: ComponentStatus) -> dict[str, str]:
+    """Return an automatic incident title such as "Trading engine: major outage"."""
+    words = STATUS_NAMES[status]
+    return {
+        "ja": f"{component['ja']}の{words['ja']}",
+        "en": f"{component['en']}: {words['en'].lower()}",
+    }
+
+
+def opened_text(component: dict[str, str], status: ComponentStatus) -> dict[str, str]:
+    """Return the first public update of an incident opened by monitoring."""
+    words = STATUS_NAMES[status]
+    return {
+        "ja": f"監視システムが{component['ja']}の異常（{words['ja']}）を検知しました。現在、原因を調査しています。",
+        "en": (
+            f"Our monitoring detected a problem with {component['en']} ({words['en'].lower()}). "
+            "We are investigating."
+        ),
+    }
+
+
+def joined_text(component: dict[str, str], status: ComponentStatus) -> dict[str, str]:
+    """Return the public update posted when another component is affected."""
+    words = STATUS_NAMES[status]
+    return {
+        "ja": f"{component['ja']}にも影響が出ています（{words['ja']}）。引き続き調査しています。",
+        "en": f"{component['en']} is also affected ({words['en'].lower()}). We are still investigating.",
+    }
+
+
+def resolved_text(components: Sequence[dict[str, str]]) -> dict[str, str]:
+    """Return the public update posted when every affected component has recovered."""
+    ja = "、".join(c["ja"] for c in components)
+    en = ", ".join(c["en"] for c in components)
+    return {
+        "ja": f"{ja}は復旧し、正常に稼働しています。本件は解決しました。ご迷惑をおかけし申し訳ございません。",
+        "en": f"{en} recovered and {'is' if len(components) == 1 else 'are'} operating normally. "
+        "This incident is resolved. We apologise for the inconvenience.",
+    }

@@ -1,0 +1,104 @@
+"""The ``http`` probe: one request with aiohttp, then the conditions on status, time and body."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from typing import Any, Literal
+
+import aiohttp
+from pydantic import Field, HttpUrl
+
+from probes.conditions import evaluate_all
+from probes.result import ProbeResult
+from probes.spec import ProbeSpec
+
+DEFAULT_BODY_LIMIT = 1024 * 1024
+
+
+class HttpSpec(ProbeSpec):
+    """An HTTP request and what its response must satisfy."""
+
+    kind: Literal["http"] = "http"
+    url: HttpUrl
+    method: Literal["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] = "GET"
+    headers: dict[str, str] = Field(default_factory=dict)
+    body: str | None = None
+    follow_redirects: bool = True
+    verify_tls: bool = True
+    expect_status: int | None = Field(
+        default=None, ge=100, le=599, description="shorthand for the condition [STATUS] == N"
+    )
+    body_limit: int = Field(default=DEFAULT_BODY_LIMIT, ge=0, description="bytes of body read")
+
+
+class HttpProbe:
+    """Runs HttpSpecs on a fresh connection each time, so connect time is real."""
+
+    def __init__(self, clock: Any = time) -> None:
+        self._clock = clock
+
+    async def run(self, spec: HttpSpec) -> ProbeResult:
+        """Send the request and evaluate the conditions; errors become failed results."""
+        started = time.perf_counter()
+        try:
+            async with asyncio.timeout(spec.timeout):
+                observed = await self._request(spec, started)
+        except TimeoutError:
+            return _failed(started, f"timed out after {spec.timeout:g}s")
+        except aiohttp.ClientError as error:
+            return _failed(started, f"{type(error).__name__}: {error}")
+        except OSError as error:
+            return _failed(started, f"{type(error).__name__}: {error}")
+        return _judge(spec, observed, time.perf_counter() - started, self._clock.time())
+
+    async def _request(self, spec: HttpSpec, started: float) -> dict[str, Any]:
+        connector = aiohttp.TCPConnector(force_close=True, ssl=spec.verify_tls)
+        async with (
+            aiohttp.ClientSession(connector=connector) as session,
+            session.request(
+                spec.method,
+                str(spec.url),
+                headers=spec.headers,
+                data=spec.body,
+                allow_redirects=spec.follow_redirects,
+            ) as response,
+        ):
+            raw = await response.content.read(spec.body_limit)
+            truncated = not response.content.at_eof()
+            elapsed_ms = (time.perf_counter() - started) * 1000
+            return {
+                "STATUS": response.status,
+                "RESPONSE_TIME": round(elapsed_ms, 3),
+                "BODY": _decode_body(raw),
+                "SIZE": len(raw),
+                "TRUNCATED": truncated,
+            }
+
+
+def _judge(spec: HttpSpec, observed: dict[str, Any], duration_s: float, now: float) -> ProbeResult:
+    context = {**observed, "NOW": now}
+    outcomes = evaluate_all(spec.conditions, context)
+    status_ok = spec.expect_status is None or observed["STATUS"] == spec.expect_status
+    error = None if status_ok else f"status {observed['STATUS']}, expected {spec.expect_status}"
+    summary = {k: v for k, v in observed.items() if k != "BODY"}
+    return ProbeResult(
+        ok=status_ok and all(o.ok for o in outcomes),
+        duration_s=duration_s,
+        observed=summary,
+        conditions=outcomes,
+        error=error,
+    )
+
+
+def _decode_body(raw: bytes) -> Any:
+    text = raw.decode("utf-8", errors="replace")
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def _failed(started: float, reason: str) -> ProbeResult:
+    return ProbeResult(ok=False, duration_s=time.perf_counter() - started, error=reason)
