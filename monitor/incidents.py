@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,10 +20,13 @@ from monitor.storage.incidents import (
     incident_component_ids,
     open_incident,
     open_incident_for,
+    rename_incident,
     resolve_incident,
     set_severity,
 )
 from monitor.storage.timeline import append_event
+
+log = logging.getLogger(__name__)
 
 
 class IncidentManager:
@@ -32,6 +36,7 @@ class IncidentManager:
         self._config = config
         self._names = {c.id: {"ja": c.names.ja, "en": c.names.en} for c in config.components}
         self._related = _related_components(config)
+        self._ancestors = _ancestors(config)
 
     async def component_changed(
         self, session: AsyncSession, component_id: str, status: ComponentStatus, at: datetime
@@ -90,6 +95,7 @@ class IncidentManager:
             wording.opened_text(names, status),
             at,
         )
+        log.info("incident #%s opened: %s — %s", incident.id, title["en"], decision.reason)
         return incident
 
     async def _join(
@@ -119,6 +125,43 @@ class IncidentManager:
         )
         text = wording.joined_text(self._names[component_id], status)
         await self._post(session, incident.id, incident.status, text, at)
+        await self._retitle_if_root(session, incident.id, component_id, status, at)
+
+    async def _retitle_if_root(
+        self,
+        session: AsyncSession,
+        incident_id: int,
+        component_id: str,
+        status: ComponentStatus,
+        at: datetime,
+    ) -> None:
+        """Name the incident after the component the others depend on, once it is affected too.
+
+        Dependents often fail a moment before their parent's own check notices; the title
+        should still say "Trading engine", not "BTC/JPY trading".
+        """
+        ids = await incident_component_ids(session=session, incident_id=incident_id)
+        if not all(
+            component_id in self._ancestors[other] for other in ids if other != component_id
+        ):
+            return
+        title = wording.incident_name(self._names[component_id], status)
+        await rename_incident(
+            session=session,
+            incident_id=incident_id,
+            name_ja=title["ja"],
+            name_en=title["en"],
+            at=at,
+        )
+        await append_event(
+            session=session,
+            at=at,
+            kind="incident_renamed",
+            incident_id=incident_id,
+            component_id=component_id,
+            reason=f"{component_id} is what the other affected components depend on",
+            data={"name_en": title["en"], "name_ja": title["ja"]},
+        )
 
     async def _reclassify(
         self,
@@ -149,6 +192,7 @@ class IncidentManager:
             reason=decision.reason,
             data={"from": str(incident.severity), "to": str(decision.severity)},
         )
+        log.info("incident #%s severity raised: %s", incident.id, decision.reason)
 
     async def _maybe_resolve(self, session: AsyncSession, component_id: str, at: datetime) -> None:
         incident = await open_incident_for(session=session, component_ids={component_id})
@@ -168,6 +212,7 @@ class IncidentManager:
             incident_id=incident.id,
             reason="every affected component is operational again",
         )
+        log.info("incident #%s resolved: every affected component is operational", incident.id)
         names = [self._names[i] for i in ids if i in self._names]
         await self._post(
             session, incident.id, IncidentStatus.RESOLVED, wording.resolved_text(names), at
@@ -205,13 +250,21 @@ def _related_components(config: Config) -> dict[str, set[str]]:
         for parent in component.depends_on:
             links[component.id].add(parent)
             links[parent].add(component.id)
-    related: dict[str, set[str]] = {}
-    for start in links:
-        seen, stack = set(), [start]
-        while stack:
-            node = stack.pop()
-            if node not in seen:
-                seen.add(node)
-                stack.extend(links[node])
-        related[start] = seen - {start}
-    return related
+    return {start: _reachable(links, start) - {start} for start in links}
+
+
+def _ancestors(config: Config) -> dict[str, set[str]]:
+    """Return, per component, every component it depends on directly or indirectly."""
+    parents = {c.id: set(c.depends_on) for c in config.components}
+    return {start: _reachable(parents, start) - {start} for start in parents}
+
+
+def _reachable(graph: dict[str, set[str]], start: str) -> set[str]:
+    seen: set[str] = set()
+    stack = [start]
+    while stack:
+        node = stack.pop()
+        if node not in seen:
+            seen.add(node)
+            stack.extend(graph[node])
+    return seen

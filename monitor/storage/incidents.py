@@ -181,3 +181,14 @@ def _incident_row(row: Any) -> IncidentRow:
     return IncidentRow(
         row.id, IncidentStatus(row.status), Severity(row.severity), row.severity_reason
     )
+
+
+async def rename_incident(
+    *, session: AsyncSession, incident_id: int, name_ja: str, name_en: str, at: datetime
+) -> None:
+    """Give an incident a new title in both languages."""
+    await session.execute(
+        update(incidents)
+        .where(incidents.c.id == incident_id)
+        .values(name_ja=name_ja, name_en=name_en, updated_at=at)
+    )

@@ -47,3 +47,18 @@ def _alembic_config() -> AlembicConfig:
     config = AlembicConfig()
     config.set_main_option("script_location", str(MIGRATIONS))
     return config
+
+
+async def open_upgraded(url: str) -> Database:
+    """Open the database at ``url`` and bring its schema to the newest revision.
+
+    Raises DatabaseUrlError for a URL exwatch cannot use, and the driver's error when the
+    database cannot be reached.
+    """
+    database = Database(url)
+    try:
+        await upgrade(database)
+    except BaseException:
+        await database.close()
+        raise
+    return database

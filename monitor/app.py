@@ -1,0 +1,80 @@
+"""Wiring: builds the FastAPI application and the services behind it from a config and a database."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+
+from monitor.clock import Clock, SystemClock
+from monitor.config import Config
+from monitor.engine import AlertEngine
+from monitor.publisher import SnapshotPublisher
+from monitor.scheduler import CheckScheduler
+from monitor.storage.database import Database
+from monitor.views import SiteView
+from probes import REGISTRY, Registry
+from statuspage import SnapshotStore, build_router
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    """The running parts of one exwatch process, reachable from tests through ``app.state``."""
+
+    config: Config
+    database: Database
+    engine: AlertEngine
+    scheduler: CheckScheduler
+    publisher: SnapshotPublisher
+    store: SnapshotStore
+
+
+def build_services(
+    config: Config, database: Database, clock: Clock | None = None, registry: Registry = REGISTRY
+) -> Services:
+    """Create the engine, scheduler and snapshot publisher for ``config``."""
+    clock = clock or SystemClock()
+    store = SnapshotStore()
+    publisher = SnapshotPublisher(database, site_view(config), clock, store.publish)
+    engine = AlertEngine(database, config, clock, on_change=publisher.changed)
+    scheduler = CheckScheduler(config.checks, registry, engine.ingest, clock)
+    return Services(config, database, engine, scheduler, publisher, store)
+
+
+def create_app(services: Services, *, run_checks: bool = True) -> FastAPI:
+    """Return the ASGI app; its lifespan starts and stops the services."""
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await services.engine.start()
+        await services.publisher.publish_now()
+        services.publisher.start()
+        if run_checks:
+            services.scheduler.start()
+        try:
+            yield
+        finally:
+            await services.scheduler.stop()
+            await services.publisher.stop()
+
+    app = FastAPI(
+        title=f"exwatch · {services.config.site.name}", lifespan=lifespan, docs_url="/api/docs"
+    )
+    app.state.services = services
+    app.include_router(build_router(services.store))
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> JSONResponse:
+        ready = services.store.ready
+        return JSONResponse({"ok": ready}, status_code=200 if ready else 503)
+
+    return app
+
+
+def site_view(config: Config) -> SiteView:
+    """Return the page identity the read model carries."""
+    site = config.site
+    return SiteView(site.id, site.name, site.url, site.time_zone, tuple(site.languages))

@@ -1,0 +1,1 @@
+"""The simulated exchange that `exwatch demo` watches, and its scripted scenario."""

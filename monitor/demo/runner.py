@@ -1,0 +1,76 @@
+"""``exwatch demo``: the simulated exchange, exwatch watching it, and the scripted outage."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import sys
+from pathlib import Path
+
+from monitor.app import build_services, create_app
+from monitor.config import ConfigError, load_config
+from monitor.demo.exchange import RunningExchange, start_exchange
+from monitor.demo.scenario import SCENARIO, run_scenario
+from monitor.server import uvicorn_server
+from monitor.storage.database import Database
+
+DEMO_CONFIG = Path(__file__).resolve().parents[2] / "examples" / "exchange.yaml"
+
+
+async def run_demo(
+    *, host: str, port: int, exchange_port: int, scenario: bool, database: Database
+) -> int:
+    """Run until interrupted; return the process exit code."""
+    exchange = await start_exchange(host, exchange_port)
+    page_url = f"http://{host}:{port}/"
+    env = {
+        **os.environ,
+        "EXWATCH_DEMO_EXCHANGE_URL": exchange.url,
+        "EXWATCH_PUBLIC_URL": page_url.rstrip("/"),
+    }
+    try:
+        config = load_config(os.environ.get("EXWATCH_DEMO_CONFIG", DEMO_CONFIG), env=env)
+    except ConfigError as error:
+        print("\n".join([f"{error.source}: invalid config", *error.problems]), file=sys.stderr)
+        await exchange.stop()
+        return 2
+    server = uvicorn_server(create_app(build_services(config, database)), host, port)
+    print(_banner(page_url, exchange, database, scenario), flush=True)
+    script = asyncio.create_task(run_scenario(exchange.url, log=_say)) if scenario else None
+    try:
+        await server.serve()
+    finally:
+        if script is not None:
+            script.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await script
+        await exchange.stop()
+    return 0
+
+
+def _banner(page_url: str, exchange: RunningExchange, database: Database, scenario: bool) -> str:
+    lines = [
+        "",
+        "exwatch demo",
+        f"  status page          {page_url}",
+        f"  Statuspage API       {page_url}api/v2/summary.json",
+        f"  simulated exchange   {exchange.url}/",
+        f"  database             {database.url}",
+        "",
+        "  inject a fault:  curl -X POST "
+        f'{exchange.url}/_faults -d \'{{"target": "trading-engine", "mode": "down", "seconds": 60}}\'',
+        f"  clear faults:    curl -X DELETE {exchange.url}/_faults",
+        "",
+    ]
+    if scenario:
+        lines.append("  scripted scenario (run with --no-scenario to skip):")
+        lines += [f"    +{step.at_seconds:g}s  {step.description}" for step in SCENARIO]
+    else:
+        lines.append("  no scripted scenario: inject faults by hand")
+    lines += ["", "  Ctrl-C stops the demo.", ""]
+    return "\n".join(lines)
+
+
+def _say(line: str) -> None:
+    print(line, flush=True)

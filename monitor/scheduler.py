@@ -1,0 +1,95 @@
+"""Runs every check at its interval with APScheduler: spread start times, a timeout, no overlap."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import timedelta
+from typing import Any
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from monitor.clock import Clock
+from monitor.config import CheckConfig
+from probes import Probe, ProbeResult, Registry
+
+log = logging.getLogger(__name__)
+ResultSink = Callable[[CheckConfig, ProbeResult], Awaitable[None]]
+# A probe enforces its own timeout; this margin only catches a probe that fails to.
+TIMEOUT_MARGIN_S = 1.0
+
+
+class CheckScheduler:
+    """Owns one APScheduler job per check and hands each result to ``sink``."""
+
+    def __init__(
+        self, checks: Sequence[CheckConfig], registry: Registry, sink: ResultSink, clock: Clock
+    ) -> None:
+        self._checks = list(checks)
+        self._sink = sink
+        self._clock = clock
+        self._probes: dict[str, Probe[Any]] = {
+            kind.name: kind.factory() for kind in registry.kinds()
+        }
+        self._scheduler = AsyncIOScheduler(timezone="UTC")
+        self._running: set[asyncio.Task[None]] = set()
+
+    def start(self) -> None:
+        """Schedule every check; the first runs are spread over one interval."""
+        now = self._clock.now()
+        for check in self._checks:
+            offset = timedelta(seconds=start_offset(check.id, check.interval))
+            self._scheduler.add_job(
+                self.run_check,
+                IntervalTrigger(seconds=check.interval, start_date=now + offset, timezone="UTC"),
+                args=[check],
+                id=check.id,
+                max_instances=1,  # a check never overlaps itself
+                coalesce=True,
+                misfire_grace_time=max(1, int(check.interval)),
+            )
+        self._scheduler.start()
+
+    async def stop(self) -> None:
+        """Stop scheduling and wait briefly for runs in flight."""
+        if self._scheduler.running:
+            self._scheduler.shutdown(wait=False)
+        if self._running:
+            await asyncio.wait(self._running, timeout=5)
+
+    async def run_check(self, check: CheckConfig) -> None:
+        """Run one check now and pass its result on."""
+        task = asyncio.current_task()
+        if task is not None:
+            self._running.add(task)
+        try:
+            result = await self._probe(check)
+            await self._sink(check, result)
+        finally:
+            if task is not None:
+                self._running.discard(task)
+
+    async def _probe(self, check: CheckConfig) -> ProbeResult:
+        started = time.perf_counter()
+        try:
+            async with asyncio.timeout(check.timeout + TIMEOUT_MARGIN_S):
+                return await self._probes[check.kind].run(check)
+        except TimeoutError:
+            return ProbeResult(
+                False, time.perf_counter() - started, error=f"timed out after {check.timeout:g}s"
+            )
+        except Exception as error:  # a probe must never take the scheduler down
+            log.exception("probe %s of check %s raised", check.kind, check.id)
+            return ProbeResult(
+                False, time.perf_counter() - started, error=f"probe error: {error!r}"
+            )
+
+
+def start_offset(check_id: str, interval: float) -> float:
+    """Return a stable offset in [0, interval) so checks do not all start at once."""
+    digest = hashlib.blake2b(check_id.encode(), digest_size=8).digest()
+    return int.from_bytes(digest) / 2**64 * interval

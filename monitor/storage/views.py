@@ -1,0 +1,148 @@
+"""Loads the read models the status page is rendered from."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from monitor.domain import ComponentStatus, IncidentStatus, Severity
+from monitor.storage.tables import (
+    component_groups,
+    components,
+    incident_components,
+    incident_updates,
+    incidents,
+)
+from monitor.views import ComponentView, GroupView, IncidentView, SiteView, StatusView, UpdateView
+
+
+async def load_status(
+    *, session: AsyncSession, site: SiteView, now: datetime, recent: int = 50
+) -> StatusView:
+    """Return the page's read model: components, groups, and open plus the ``recent`` newest incidents."""
+    component_views = await _components(session)
+    return StatusView(
+        site=site,
+        generated_at=now,
+        groups=await _groups(session, component_views),
+        components=component_views,
+        incidents=await _incidents(session, recent),
+    )
+
+
+async def _components(session: AsyncSession) -> tuple[ComponentView, ...]:
+    rows = await session.execute(
+        select(components).where(components.c.active.is_(True)).order_by(components.c.position)
+    )
+    return tuple(_component(row) for row in rows)
+
+
+def _component(row: Any) -> ComponentView:
+    descriptions = (
+        {"ja": row.description_ja, "en": row.description_en} if row.description_en else None
+    )
+    return ComponentView(
+        id=row.id,
+        names={"ja": row.name_ja, "en": row.name_en},
+        descriptions=descriptions,
+        group_id=row.group_id,
+        status=ComponentStatus(row.status),
+        position=row.position,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+async def _groups(
+    session: AsyncSession, members: tuple[ComponentView, ...]
+) -> tuple[GroupView, ...]:
+    rows = await session.execute(select(component_groups).order_by(component_groups.c.position))
+    by_group: dict[str, list[str]] = defaultdict(list)
+    for component in members:
+        if component.group_id is not None:
+            by_group[component.group_id].append(component.id)
+    return tuple(
+        GroupView(
+            id=row.id,
+            names={"ja": row.name_ja, "en": row.name_en},
+            position=row.position,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            component_ids=tuple(by_group[row.id]),
+        )
+        for row in rows
+        if by_group[row.id]
+    )
+
+
+async def _incidents(session: AsyncSession, recent: int) -> tuple[IncidentView, ...]:
+    open_ids = select(incidents.c.id).where(incidents.c.status != str(IncidentStatus.RESOLVED))
+    newest = (
+        select(incidents.c.id)
+        .order_by(incidents.c.created_at.desc(), incidents.c.id.desc())
+        .limit(recent)
+    )
+    ids = set((await session.execute(open_ids)).scalars()) | set(
+        (await session.execute(newest)).scalars()
+    )
+    if not ids:
+        return ()
+    rows = (await session.execute(select(incidents).where(incidents.c.id.in_(ids)))).all()
+    updates = await _updates(session, ids)
+    affected = await _affected(session, ids)
+    views = [_incident(row, updates[row.id], affected[row.id]) for row in rows]
+    return tuple(sorted(views, key=lambda i: (i.created_at, i.id), reverse=True))
+
+
+def _incident(row: Any, updates: list[UpdateView], affected: list[str]) -> IncidentView:
+    return IncidentView(
+        id=row.id,
+        names={"ja": row.name_ja, "en": row.name_en},
+        status=IncidentStatus(row.status),
+        severity=Severity(row.severity),
+        severity_reason=row.severity_reason,
+        started_at=row.started_at,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        monitoring_at=row.monitoring_at,
+        resolved_at=row.resolved_at,
+        component_ids=tuple(affected),
+        updates=tuple(updates),
+    )
+
+
+async def _updates(session: AsyncSession, ids: set[int]) -> dict[int, list[UpdateView]]:
+    rows = await session.execute(
+        select(incident_updates)
+        .where(incident_updates.c.incident_id.in_(ids))
+        .order_by(incident_updates.c.created_at.desc(), incident_updates.c.id.desc())
+    )
+    grouped: dict[int, list[UpdateView]] = defaultdict(list)
+    for row in rows:
+        grouped[row.incident_id].append(
+            UpdateView(
+                id=row.id,
+                incident_id=row.incident_id,
+                status=IncidentStatus(row.status),
+                bodies={"ja": row.body_ja, "en": row.body_en},
+                created_at=row.created_at,
+                affected_components=row.affected_components,
+            )
+        )
+    return grouped
+
+
+async def _affected(session: AsyncSession, ids: set[int]) -> dict[int, list[str]]:
+    rows = await session.execute(
+        select(incident_components.c.incident_id, incident_components.c.component_id)
+        .where(incident_components.c.incident_id.in_(ids))
+        .order_by(incident_components.c.added_at, incident_components.c.component_id)
+    )
+    grouped: dict[int, list[str]] = defaultdict(list)
+    for incident_id, component_id in rows:
+        grouped[incident_id].append(component_id)
+    return grouped

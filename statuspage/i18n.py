@@ -1,0 +1,98 @@
+"""The page's words in Japanese and English, and choosing the visitor's language."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from monitor.domain import ComponentStatus, IncidentStatus, Severity
+from monitor.wording import STATUS_NAMES
+
+MESSAGES: dict[str, dict[str, str]] = {
+    "page.title": {"ja": "{name} ステータス", "en": "{name} Status"},
+    "page.skip": {"ja": "本文へ移動", "en": "Skip to content"},
+    "page.language": {"ja": "言語", "en": "Language"},
+    "banner.none": {
+        "ja": "すべてのシステムが正常に稼働しています",
+        "en": "All Systems Operational",
+    },
+    "banner.minor": {
+        "ja": "一部のサービスに軽微な障害が発生しています",
+        "en": "Minor Service Outage",
+    },
+    "banner.major": {"ja": "一部のシステムで障害が発生しています", "en": "Partial System Outage"},
+    "banner.critical": {"ja": "大規模な障害が発生しています", "en": "Major Service Outage"},
+    "incidents.active": {"ja": "発生中の障害", "en": "Active incidents"},
+    "incidents.past": {"ja": "過去の障害", "en": "Past incidents"},
+    "incidents.none_past": {"ja": "最近の障害はありません。", "en": "No recent incidents."},
+    "incidents.started": {"ja": "発生", "en": "Started"},
+    "incidents.resolved_at": {"ja": "解決", "en": "Resolved"},
+    "incidents.duration": {"ja": "継続時間", "en": "Duration"},
+    "incidents.severity": {"ja": "重大度", "en": "Severity"},
+    "incidents.affected": {"ja": "影響範囲", "en": "Affected components"},
+    "incidents.updates": {"ja": "更新情報", "en": "Updates"},
+    "incidents.latest": {"ja": "最新情報", "en": "Latest update"},
+    "incidents.details": {"ja": "詳細", "en": "Details"},
+    "incidents.back": {"ja": "ステータスページに戻る", "en": "Back to the status page"},
+    "components.heading": {"ja": "サービスの状態", "en": "System status"},
+    "footer.updated": {"ja": "最終更新", "en": "Last updated"},
+    "footer.api": {"ja": "JSON API", "en": "JSON API"},
+    "footer.times": {"ja": "時刻は{zone}で表示しています", "en": "Times are shown in {zone}"},
+    "duration.minutes": {"ja": "{n}分", "en": "{n} min"},
+    "duration.hours": {"ja": "{h}時間{m}分", "en": "{h} h {m} min"},
+    "severity.minor": {"ja": "軽微", "en": "Minor"},
+    "severity.moderate": {"ja": "中程度", "en": "Moderate"},
+    "severity.critical": {"ja": "重大", "en": "Critical"},
+    "incident_status.investigating": {"ja": "調査中", "en": "Investigating"},
+    "incident_status.identified": {"ja": "原因特定", "en": "Identified"},
+    "incident_status.monitoring": {"ja": "経過観察中", "en": "Monitoring"},
+    "incident_status.resolved": {"ja": "解決済み", "en": "Resolved"},
+    **{f"status.{status.value}": names for status, names in STATUS_NAMES.items()},
+}
+LANGUAGES = ("ja", "en")
+
+
+def message(key: str, language: str, **values: object) -> str:
+    """Return the message ``key`` in ``language`` with ``values`` filled in."""
+    text = MESSAGES[key].get(language) or MESSAGES[key]["en"]
+    return text.format(**values) if values else text
+
+
+def status_label(status: ComponentStatus, language: str) -> str:
+    """Return a component status in words."""
+    return message(f"status.{status.value}", language)
+
+
+def severity_label(severity: Severity, language: str) -> str:
+    """Return a severity in words."""
+    return message(f"severity.{severity.value}", language)
+
+
+def incident_status_label(status: IncidentStatus, language: str) -> str:
+    """Return an incident status in words."""
+    return message(f"incident_status.{status.value}", language)
+
+
+def choose_language(query: str | None, accept_language: str | None, offered: Sequence[str]) -> str:
+    """Pick ``?lang=`` if offered, else the best Accept-Language match, else the first offered."""
+    if query is not None and query in offered:
+        return query
+    for tag in _preferences(accept_language or ""):
+        primary = tag.split("-")[0]
+        if primary in offered:
+            return primary
+    return offered[0]
+
+
+def _preferences(header: str) -> list[str]:
+    weighted: list[tuple[float, int, str]] = []
+    for index, part in enumerate(header.split(",")):
+        tag, _, params = part.strip().partition(";")
+        quality = 1.0
+        if params.strip().startswith("q="):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                quality = 0.0
+        if tag and quality > 0:
+            weighted.append((-quality, index, tag.strip().lower()))
+    return [tag for _, _, tag in sorted(weighted)]

@@ -1,0 +1,127 @@
+"""The http probe against a real local aiohttp server: status, body, time, failures."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import AsyncIterator
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
+from probes import REGISTRY, HttpProbe, HttpSpec, ProbeResult
+
+
+async def _health(_: web.Request) -> web.Response:
+    return web.json_response({"status": "ok", "depth": 3})
+
+
+async def _slow(_: web.Request) -> web.Response:
+    await asyncio.sleep(0.5)
+    return web.json_response({"status": "ok"})
+
+
+async def _big(_: web.Request) -> web.Response:
+    return web.Response(body=b"x" * 5000)
+
+
+async def _down(_: web.Request) -> web.Response:
+    return web.json_response({"status": "down"}, status=503)
+
+
+async def _redirect(_: web.Request) -> web.Response:
+    raise web.HTTPFound("/health")
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[TestServer]:
+    app = web.Application()
+    app.add_routes(
+        [
+            web.get("/health", _health),
+            web.get("/slow", _slow),
+            web.get("/big", _big),
+            web.get("/down", _down),
+            web.get("/redirect", _redirect),
+            web.get("/text", lambda _: web.Response(text="plain")),  # type: ignore[arg-type,return-value]
+        ]
+    )
+    async with TestServer(app, host="127.0.0.1") as test_server:
+        yield test_server
+
+
+async def probe(server: TestServer, path: str, **fields: object) -> ProbeResult:
+    spec = HttpSpec.model_validate({"kind": "http", "url": str(server.make_url(path)), **fields})
+    return await HttpProbe().run(spec)
+
+
+async def test_a_healthy_endpoint_passes_with_observations(server: TestServer) -> None:
+    result = await probe(
+        server,
+        "/health",
+        conditions=["[STATUS] == 200", '[BODY].status == "ok"', "[BODY].depth < 500"],
+    )
+    assert result.ok, result.failure_reason
+    assert result.observed["STATUS"] == 200
+    assert result.observed["RESPONSE_TIME"] > 0
+    assert [c.observed for c in result.conditions] == [200, "ok", 3]
+
+
+async def test_a_failed_condition_says_what_it_saw(server: TestServer) -> None:
+    result = await probe(server, "/down", conditions=["[STATUS] == 200", '[BODY].status == "ok"'])
+    assert not result.ok
+    assert result.failure_reason == "[STATUS] == 200 → 503; [BODY].status == \"ok\" → 'down'"
+
+
+async def test_expect_status_shorthand(server: TestServer) -> None:
+    assert (await probe(server, "/down", expect_status=503)).ok
+    result = await probe(server, "/health", expect_status=204)
+    assert result.failure_reason == "status 200, expected 204"
+
+
+async def test_timeouts_become_failed_results(server: TestServer) -> None:
+    result = await probe(server, "/slow", timeout="100ms")
+    assert not result.ok
+    assert result.error == "timed out after 0.1s"
+    assert result.duration_s < 0.45
+
+
+async def test_latency_conditions_use_milliseconds(server: TestServer) -> None:
+    result = await probe(server, "/slow", conditions=["[RESPONSE_TIME] < 200ms"])
+    assert not result.ok
+    assert result.conditions[0].observed >= 500
+
+
+async def test_a_refused_connection_is_a_failed_result() -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    spec = HttpSpec.model_validate({"kind": "http", "url": f"http://127.0.0.1:{port}/"})
+    result = await HttpProbe().run(spec)
+    assert not result.ok
+    assert result.error is not None and "ClientConnectorError" in result.error
+
+
+async def test_the_body_read_is_capped(server: TestServer) -> None:
+    result = await probe(server, "/big", body_limit=1000, conditions=["len([BODY]) == 1000"])
+    assert result.observed["SIZE"] == 1000
+    assert result.observed["TRUNCATED"] is True
+    assert result.ok
+
+
+async def test_redirects_follow_or_not(server: TestServer) -> None:
+    assert (await probe(server, "/redirect", expect_status=200)).ok
+    assert (await probe(server, "/redirect", follow_redirects=False, expect_status=302)).ok
+
+
+async def test_a_text_body_is_compared_as_text(server: TestServer) -> None:
+    assert (await probe(server, "/text", conditions=['[BODY] == "plain"'])).ok
+
+
+def test_the_registry_knows_http_and_refuses_duplicates() -> None:
+    assert REGISTRY.get("http").spec is HttpSpec
+    with pytest.raises(ValueError, match="already registered"):
+        REGISTRY.register("http", HttpSpec, HttpProbe)
+    with pytest.raises(KeyError, match="unknown probe kind 'ftp'"):
+        REGISTRY.get("ftp")
