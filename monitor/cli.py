@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Coroutine
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
 import uvloop
@@ -34,7 +35,7 @@ def run(config: ConfigOption, host: HostOption = "127.0.0.1", port: int = 8080) 
     configure_logging()
     loaded = _load_or_exit(config)
     _exit_if_port_taken(host, port)
-    uvloop.run(_serve(loaded, host, port))
+    raise typer.Exit(_until_stopped(_serve(loaded, host, port)))
 
 
 @app.command()
@@ -50,8 +51,7 @@ def demo(
     configure_logging()
     _exit_if_port_taken(host, port)
     _exit_if_port_taken(host, exchange_port)
-    code = uvloop.run(_demo(host, port, exchange_port, scenario=not no_scenario))
-    raise typer.Exit(code)
+    raise typer.Exit(_until_stopped(_demo(host, port, exchange_port, scenario=not no_scenario)))
 
 
 @app.command()
@@ -82,7 +82,16 @@ def main() -> None:
     app()
 
 
-async def _serve(config: Config, host: str, port: int) -> None:
+def _until_stopped(main: Coroutine[Any, Any, int]) -> int:
+    """Run ``main`` on uvloop; Ctrl-C is a normal way to stop, not an error."""
+    try:
+        return uvloop.run(main)
+    except KeyboardInterrupt:
+        # The server already shut down gracefully; asyncio re-raises the interrupt at the end.
+        return 0
+
+
+async def _serve(config: Config, host: str, port: int) -> int:
     database = await open_database()
     try:
         services = build_services(config, database)
@@ -90,6 +99,7 @@ async def _serve(config: Config, host: str, port: int) -> None:
         await uvicorn_server(create_app(services), host, port).serve()
     finally:
         await database.close()
+    return 0
 
 
 async def _demo(host: str, port: int, exchange_port: int, *, scenario: bool) -> int:

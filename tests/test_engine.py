@@ -267,5 +267,8 @@ async def test_the_incident_is_named_after_the_parent_once_it_fails_too(harness:
     assert incident.name_en == "order-entry: major outage"
     await harness.feed("trading-engine-check", FAIL, FAIL)
     [incident] = await harness.incidents()
-    assert (incident.name_en, incident.name_ja) == ("trading-engine: major outage", "trading-engine(ja)の大規模障害")
+    assert (incident.name_en, incident.name_ja) == (
+        "trading-engine: major outage",
+        "trading-engine(ja)の大規模障害",
+    )
     assert await harness.count(timeline_events, timeline_events.c.kind == "incident_renamed") == 1

@@ -51,6 +51,8 @@ def _message(error: ErrorDetails, kinds: set[str]) -> str:
         return f"unknown check kind {tag!r}; known kinds: {', '.join(sorted(kinds))}"
     if kind == "union_tag_not_found":
         return f"required (one of: {', '.join(sorted(kinds))})"
+    if kind == "too_short":
+        return f"must have at least {error.get('ctx', {}).get('min_length', 1)} item(s)"
     message = error["msg"]
     for prefix in ("Value error, ", "Assertion failed, "):
         message = message.removeprefix(prefix)

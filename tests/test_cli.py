@@ -1,0 +1,73 @@
+"""The exwatch command: validate, schema, db upgrade, and run refusing a bad config."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from monitor.cli import app
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "exchange.yaml"
+runner = CliRunner()
+
+
+def test_validate_accepts_the_example() -> None:
+    result = runner.invoke(app, ["validate", str(EXAMPLE)])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith(f"{EXAMPLE}: ok — 5 groups, ")
+    assert len(result.output.strip().splitlines()) == 1
+
+
+def test_validate_lists_every_error_and_exits_2(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    text = EXAMPLE.read_text().replace("component: trading-engine", "component: tradng", 1)
+    bad.write_text(text.replace("interval: 5s", "interval: 0s", 1))
+    result = runner.invoke(app, ["validate", str(bad)])
+    assert result.exit_code == 2
+    assert "checks[0].interval: must be at least 1s" in result.output
+    assert "Traceback" not in result.output
+    bad.write_text(text)
+    result = runner.invoke(app, ["validate", str(bad)])
+    assert (
+        "checks[0].component: unknown component 'tradng' (did you mean 'trading-engine'?)"
+        in result.output
+    )
+
+
+def test_schema_is_json_schema_with_every_check_kind() -> None:
+    result = runner.invoke(app, ["schema"])
+    schema = json.loads(result.output)
+    assert schema["$schema"].endswith("2020-12/schema")
+    assert {"site", "components", "checks", "severity"} <= set(schema["properties"])
+    assert "HttpCheck" in schema["$defs"]
+    assert schema["$defs"]["HttpCheck"]["properties"]["kind"]["const"] == "http"
+
+
+def test_db_upgrade_creates_the_schema(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EXWATCH_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'x.db'}")
+    result = runner.invoke(app, ["db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == "database at revision 0001"
+
+
+def test_a_bad_database_url_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EXWATCH_DATABASE_URL", "mysql://nope")
+    result = runner.invoke(app, ["db", "upgrade"])
+    assert result.exit_code == 2
+    assert "unsupported database 'mysql'" in result.output
+
+
+def test_run_refuses_a_bad_config_and_writes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    database = tmp_path / "never.db"
+    monkeypatch.setenv("EXWATCH_DATABASE_URL", f"sqlite+aiosqlite:///{database}")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("site: {name: x}\ncomponents: []\n")
+    result = runner.invoke(app, ["run", "--config", str(bad)])
+    assert result.exit_code == 2
+    assert "components: must have at least 1 item(s)" in result.output
+    assert not database.exists()
