@@ -16,7 +16,7 @@ from monitor.app import build_services, create_app
 from monitor.config import Config, ConfigError, json_schema, load_config
 from monitor.demo.runner import run_demo
 from monitor.server import configure_logging, port_problem, uvicorn_server
-from monitor.storage.database import Database, DatabaseUrlError, database_url
+from monitor.storage.database import Database, DatabaseUrlError, database_url, safe_url
 from monitor.storage.migrate import current_revision, open_upgraded
 
 app = typer.Typer(
@@ -120,7 +120,7 @@ async def open_database() -> Database:
     except DatabaseUrlError as error:
         _fail([str(error)])
     except (SQLAlchemyError, OSError) as error:
-        _fail([f"cannot open the database {url}: {error}"])
+        _fail([f"cannot open the database {safe_url(url)}: {error}"])
 
 
 async def _upgrade_only() -> str | None:

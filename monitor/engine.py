@@ -17,14 +17,19 @@ from monitor.domain import worst_status
 from monitor.incidents import IncidentManager
 from monitor.storage.alerts import (
     firing_alert,
-    firing_alerts_of_inactive_checks,
+    firing_check_alerts,
     firing_statuses,
     link_alert_to_incident,
     open_alert,
     resolve_alert,
 )
 from monitor.storage.catalog import sync_catalog
-from monitor.storage.checks import load_check_state, record_result, save_check_state
+from monitor.storage.checks import (
+    load_check_state,
+    record_result,
+    reset_orphan_check_states,
+    save_check_state,
+)
 from monitor.storage.components import component_status, set_component_status
 from monitor.storage.database import Database
 from monitor.storage.incidents import open_incident_for
@@ -54,24 +59,33 @@ class AlertEngine:
         self._lock = asyncio.Lock()
 
     async def start(self) -> None:
-        """Bring the catalog in step with the config and close alerts of checks that are gone."""
+        """Bring the catalog in step with the config; close alerts of checks removed or moved."""
         at = self._clock.now()
+        placement = {c.id: c.component for c in self._config.checks}
         async with self._lock, self._database.transaction() as session:
             await sync_catalog(session=session, config=self._config, now=at)
-            active = {c.id for c in self._config.checks}
-            for alert in await firing_alerts_of_inactive_checks(
-                session=session, active_check_ids=active
-            ):
+            for alert in await firing_check_alerts(session=session):
+                where = placement.get(alert.check_id or "")
+                if where == alert.component_id:
+                    continue
+                reason = (
+                    "the check was removed from the config"
+                    if where is None
+                    else f"the check now watches {where}"
+                )
                 await resolve_alert(session=session, alert_id=alert.id, at=at)
                 await append_event(
                     session=session,
                     at=at,
                     kind="alert_recovered",
                     alert_id=alert.id,
+                    check_id=alert.check_id,
                     component_id=alert.component_id,
-                    reason="the check was removed from the config",
+                    reason=reason,
                 )
                 await self._refresh_component(session, alert.component_id, at)
+            # A check whose alert was closed above (or that comes back later) starts from ok.
+            await reset_orphan_check_states(session=session)
 
     async def ingest(self, check: CheckConfig, result: ProbeResult) -> None:
         """Apply one probe result. A database failure drops this result (logged), never the engine."""
@@ -80,6 +94,9 @@ class AlertEngine:
                 changed = await self._apply_in_transaction(check, result)
         except (SQLAlchemyError, OSError) as error:
             log.error("result of check %s dropped: database error: %s", check.id, error)
+            return
+        except Exception:  # a bug must cost one result, never the engine
+            log.exception("result of check %s dropped: unexpected error", check.id)
             return
         if changed:
             await self._on_change()
@@ -97,8 +114,12 @@ class AlertEngine:
             )
             if transition is None:
                 return False
-            alert_id = await self._apply_transition(session, check, transition, result, at)
+            alert_id, alert_component = await self._apply_transition(
+                session, check, transition, result, at
+            )
             changed = await self._refresh_component(session, check.component, at)
+            if alert_component != check.component:  # the check moved to another component
+                changed |= await self._refresh_component(session, alert_component, at)
             if alert_id is not None:
                 await self._link(session, check.component, alert_id)
             return changed
@@ -110,7 +131,8 @@ class AlertEngine:
         transition: Transition,
         result: ProbeResult,
         at: datetime,
-    ) -> int | None:
+    ) -> tuple[int | None, str]:
+        """Open or resolve the check's alert; return the opened alert's id and the alert's component."""
         fingerprint = f"check:{check.id}"
         if transition is Transition.FIRED:
             alert = await open_alert(
@@ -132,7 +154,7 @@ class AlertEngine:
                 reason=alert.summary,
                 data={"failure_status": str(check.failure_status)},
             )
-            return alert.id
+            return alert.id, alert.component_id
         firing = await firing_alert(session=session, fingerprint=fingerprint)
         if firing is not None:
             await resolve_alert(session=session, alert_id=firing.id, at=at)
@@ -145,7 +167,8 @@ class AlertEngine:
                 component_id=check.component,
                 reason=f"{check.successes_to_recover} successful runs in a row",
             )
-        return None
+            return None, firing.component_id
+        return None, check.component
 
     async def _refresh_component(
         self, session: AsyncSession, component_id: str, at: datetime

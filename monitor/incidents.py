@@ -48,7 +48,7 @@ class IncidentManager:
         facts = await component_facts(session=session)
         incident = await open_incident_for(session=session, component_ids={component_id})
         incident = incident or await open_incident_for(
-            session=session, component_ids=self._related[component_id]
+            session=session, component_ids=self._related.get(component_id, set())
         )
         if incident is None:
             incident = await self._open(session, facts, component_id, status, at)
@@ -142,7 +142,9 @@ class IncidentManager:
         """
         ids = await incident_component_ids(session=session, incident_id=incident_id)
         if not all(
-            component_id in self._ancestors[other] for other in ids if other != component_id
+            component_id in self._ancestors.get(other, set())
+            for other in ids
+            if other != component_id
         ):
             return
         title = wording.incident_name(self._names[component_id], status)
@@ -162,6 +164,7 @@ class IncidentManager:
             reason=f"{component_id} is what the other affected components depend on",
             data={"name_en": title["en"], "name_ja": title["ja"]},
         )
+        log.info("incident #%s renamed after %s: %s", incident_id, component_id, title["en"])
 
     async def _reclassify(
         self,

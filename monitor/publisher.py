@@ -44,6 +44,8 @@ class SnapshotPublisher:
             self._publish(view)
         except (SQLAlchemyError, OSError) as error:
             log.error("snapshot not refreshed, serving the previous one: %s", error)
+        except Exception:  # the page must keep updating whatever one render did
+            log.exception("snapshot not refreshed, serving the previous one")
 
     async def changed(self) -> None:
         """Ask for a re-render soon (the engine calls this after each change)."""

@@ -9,11 +9,13 @@ number, a duration (``30s``), a quoted string, ``true``, ``false`` or ``null``.
 
 from __future__ import annotations
 
+import ast
+import math
 import operator
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import jsonpath
@@ -22,6 +24,9 @@ from probes.durations import parse_duration
 from probes.result import ConditionOutcome
 
 _MISSING = object()
+FUTURE_TOLERANCE_S = 5.0
+# Epoch timestamps in ns, µs and ms, told apart from seconds by their size (until year 5138).
+_EPOCH_UNITS = ((1e17, 1e9), (1e14, 1e6), (1e11, 1e3))
 _OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
     "==": operator.eq,
     "!=": operator.ne,
@@ -113,6 +118,10 @@ class Condition:
     op: str
     right: Operand
 
+    def placeholder_names(self) -> tuple[str, ...]:
+        """Return the names of the placeholders this condition reads."""
+        return tuple(o.name for o in (self.left, self.right) if isinstance(o, Placeholder))
+
     def evaluate(self, context: Mapping[str, Any]) -> ConditionOutcome:
         """Return whether the condition holds and the value observed on its placeholder side."""
         left = self.left.resolve(context, self.right.unit_s)
@@ -183,7 +192,10 @@ def _atom(kind: str, value: str, start: int) -> Operand:
     if kind == "number":
         return Literal(float(value) if "." in value else int(value))
     if kind == "string":
-        return Literal(value[1:-1].encode().decode("unicode_escape"))
+        try:  # a Python string literal, read as data: escapes work and nothing is executed
+            return Literal(ast.literal_eval(value))
+        except (SyntaxError, ValueError):
+            raise ConditionSyntaxError(f"bad escape in the string {value}", start + 1) from None
     if kind == "word":
         return Literal({"true": True, "false": False, "null": None}[value])
     raise ConditionSyntaxError(f"unexpected {value!r}", start + 1)
@@ -207,40 +219,62 @@ def _lookup(value: Any, path: str | None) -> Any:
 
 
 def _compare(left: Any, op: str, right: Any) -> bool:
-    if op in ("==", "!=") and _both_numeric(left, right):
-        return _OPERATORS[op](float(left), float(right))
+    numbers = _as_numbers(left, right)
+    if numbers is not None:
+        return _OPERATORS[op](*numbers)
     if op in ("==", "!="):
         return _OPERATORS[op](left, right)
-    if not _both_numeric(left, right):
-        return False
-    return _OPERATORS[op](float(left), float(right))
+    return False  # ordering needs numbers
 
 
-def _both_numeric(left: Any, right: Any) -> bool:
-    return _is_number(left) and _is_number(right)
+def _as_numbers(left: Any, right: Any) -> tuple[float, float] | None:
+    """Return both sides as numbers when one is a number and the other reads as one.
+
+    Exchanges often send prices as strings ("15000000"); two strings stay strings.
+    """
+    if not (_is_real_number(left) or _is_real_number(right)):
+        return None
+    first, second = _to_float(left), _to_float(right)
+    if first is None or second is None:
+        return None
+    return first, second
 
 
-def _is_number(value: Any) -> bool:
+def _is_real_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _to_float(value: Any) -> float | None:
     if isinstance(value, bool):
-        return False
-    if isinstance(value, int | float):
-        return True
+        return None
     try:
-        float(value)
-    except (TypeError, ValueError):
-        return False
-    return True
+        number = float(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return number if math.isfinite(number) else None
 
 
 def _age_seconds(value: Any, now: Any) -> Any:
+    """Seconds since a timestamp; a time in the future (clock skew, bad data) counts as missing."""
     if not isinstance(now, int | float):
         return _MISSING
-    if _is_number(value):
-        stamp = float(value)
-        return now - (stamp / 1000 if stamp > 1e11 else stamp)  # epoch ms or s
+    stamp = _epoch_seconds(value)
+    if stamp is None or now - stamp < -FUTURE_TOLERANCE_S:
+        return _MISSING
+    return max(0.0, now - stamp)
+
+
+def _epoch_seconds(value: Any) -> float | None:
+    number = _to_float(value)
+    if number is not None:
+        for at_least, per_second in _EPOCH_UNITS:
+            if abs(number) >= at_least:
+                return number / per_second
+        return number
     if isinstance(value, str):
         try:
-            return now - datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
         except ValueError:
-            return _MISSING
-    return _MISSING
+            return None
+        return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
+    return None

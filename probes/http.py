@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import aiohttp
-from pydantic import Field, HttpUrl
+from pydantic import Field, HttpUrl, field_validator
 
 from probes.conditions import evaluate_all
 from probes.result import ProbeResult
@@ -32,6 +32,18 @@ class HttpSpec(ProbeSpec):
     )
     body_limit: int = Field(default=DEFAULT_BODY_LIMIT, ge=0, description="bytes of body read")
 
+    placeholders: ClassVar[frozenset[str]] = frozenset(
+        {"STATUS", "RESPONSE_TIME", "BODY", "SIZE", "TRUNCATED"}
+    )
+
+    @field_validator("headers")
+    @classmethod
+    def _no_line_breaks(cls, headers: dict[str, str]) -> dict[str, str]:
+        for name, value in headers.items():
+            if any(c in name + value for c in "\r\n\0"):
+                raise ValueError(f"header {name!r} contains a line break or NUL")
+        return headers
+
 
 class HttpProbe:
     """Runs HttpSpecs on a fresh connection each time, so connect time is real."""
@@ -49,7 +61,7 @@ class HttpProbe:
             return _failed(started, f"timed out after {spec.timeout:g}s")
         except aiohttp.ClientError as error:
             return _failed(started, f"{type(error).__name__}: {error}")
-        except OSError as error:
+        except (OSError, ValueError) as error:
             return _failed(started, f"{type(error).__name__}: {error}")
         return _judge(spec, observed, time.perf_counter() - started, self._clock.time())
 
@@ -65,8 +77,7 @@ class HttpProbe:
                 allow_redirects=spec.follow_redirects,
             ) as response,
         ):
-            raw = await response.content.read(spec.body_limit)
-            truncated = not response.content.at_eof()
+            raw, truncated = await _read_capped(response.content, spec.body_limit)
             elapsed_ms = (time.perf_counter() - started) * 1000
             return {
                 "STATUS": response.status,
@@ -75,6 +86,19 @@ class HttpProbe:
                 "SIZE": len(raw),
                 "TRUNCATED": truncated,
             }
+
+
+async def _read_capped(stream: aiohttp.StreamReader, limit: int) -> tuple[bytes, bool]:
+    """Read up to ``limit`` bytes (``read(n)`` returns what has arrived, not n); True if more remained."""
+    chunks: list[bytes] = []
+    size = 0
+    while size < limit:
+        chunk = await stream.read(limit - size)
+        if not chunk:
+            return b"".join(chunks), False
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks), bool(await stream.read(1))
 
 
 def _judge(spec: HttpSpec, observed: dict[str, Any], duration_s: float, now: float) -> ProbeResult:

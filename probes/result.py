@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
+
+# Observations are stored with every result: keep them small whatever the target sends.
+MAX_TEXT = 500
+MAX_ITEMS = 20
+MAX_DEPTH = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -16,7 +22,7 @@ class ConditionOutcome:
 
     def describe(self) -> str:
         """Return ``[RESPONSE_TIME] < 300 → 412`` for a person reading why a check failed."""
-        return f"{self.condition} → {self.observed!r}"
+        return f"{self.condition} → {_shorten(repr(self.observed))}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,11 +56,24 @@ class ProbeResult:
         }
 
 
-def _json_safe(value: Any) -> Any:
-    if value is None or isinstance(value, bool | int | float | str):
+def _json_safe(value: Any, depth: int = 0) -> Any:
+    """Return ``value`` as strict JSON (no NaN: PostgreSQL refuses it), bounded in size."""
+    if value is None or isinstance(value, bool | int):
         return value
-    if isinstance(value, list | tuple):
-        return [_json_safe(v) for v in value]
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)
+    if isinstance(value, list | tuple | dict) and depth < MAX_DEPTH:
+        return _json_safe_container(value, depth)
+    return _shorten(value if isinstance(value, str) else repr(value))
+
+
+def _json_safe_container(value: list[Any] | tuple[Any, ...] | dict[Any, Any], depth: int) -> Any:
     if isinstance(value, dict):
-        return {str(k): _json_safe(v) for k, v in value.items()}
-    return repr(value)
+        items = list(value.items())[:MAX_ITEMS]
+        return {_shorten(str(k)): _json_safe(v, depth + 1) for k, v in items}
+    return [_json_safe(v, depth + 1) for v in value[:MAX_ITEMS]]
+
+
+def _shorten(text: str) -> str:
+    text = text.replace("\0", "\ufffd")  # PostgreSQL text cannot hold NUL
+    return text if len(text) <= MAX_TEXT else text[: MAX_TEXT - 1] + "…"

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, PlainValidator, WithJsonSchema
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    PlainValidator,
+    WithJsonSchema,
+    field_validator,
+)
 
 from probes.conditions import Condition, parse_condition
 from probes.durations import Duration
@@ -31,8 +39,24 @@ class ProbeSpec(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    placeholders: ClassVar[frozenset[str]] = frozenset()
+    """The placeholders this kind's conditions may use (besides NOW)."""
+
     kind: str
-    timeout: Duration = Field(default=10.0, description="give up after this long")
+    timeout: Duration = Field(default=10.0, gt=0, description="give up after this long")
     conditions: tuple[ConditionField, ...] = Field(
         default=(), description="all must hold for the check to pass"
     )
+
+    @field_validator("conditions")
+    @classmethod
+    def _known_placeholders(cls, conditions: tuple[Condition, ...]) -> tuple[Condition, ...]:
+        known = cls.placeholders
+        for condition in conditions:
+            unknown = sorted(set(condition.placeholder_names()) - known - {"NOW"})
+            if known and unknown:
+                raise ValueError(
+                    f"{condition.text!r}: unknown placeholder [{unknown[0]}] "
+                    f"(this kind has {', '.join(f'[{p}]' for p in sorted(known))})"
+                )
+        return conditions

@@ -20,7 +20,7 @@ def summary(view: StatusView, language: str) -> dict[str, Any]:
         "status": status(view, language),
         "components": components(view, language),
         "incidents": [incident(view, i, language) for i in view.incidents if i.is_open],
-        "scheduled_maintenances": [],
+        "scheduled_maintenances": [],  # maintenance arrives with issue #4
     }
 
 
@@ -67,7 +67,8 @@ def incidents(
 def incident(view: StatusView, item: IncidentView, language: str) -> dict[str, Any]:
     """Return one ``incident`` object with its updates, newest first."""
     tz = view.site.time_zone
-    affected = [view.component(cid) for cid in item.component_ids]
+    # The same objects, positions included, as components.json lists.
+    listed = {c["id"]: c for c in components(view, language) if not c["group"]}
     return {
         "id": str(item.id),
         "name": item.names.get(language) or item.names["en"],
@@ -81,9 +82,7 @@ def incident(view: StatusView, item: IncidentView, language: str) -> dict[str, A
         "started_at": iso(item.started_at, tz),
         "page_id": view.site.id,
         "incident_updates": [_update(view, u, language) for u in item.updates],
-        "components": [
-            _component(view, c, language, c.position + 1) for c in affected if c is not None
-        ],
+        "components": [listed[cid] for cid in item.component_ids if cid in listed],
     }
 
 

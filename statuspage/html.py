@@ -75,10 +75,14 @@ class PageRenderer:
             iso=lambda moment: iso(moment, site.time_zone),
             local=lambda moment: local_text(moment, site.time_zone),
             duration=self._duration,
-            component=self._view.component,
+            affected=self._affected_names,
             generated_at=self._view.generated_at,
             **context,
         )
+
+    def _affected_names(self, item: IncidentView) -> list[str]:
+        shown = [self._view.component(cid) for cid in item.component_ids]
+        return [c.names.get(self._language) or c.names["en"] for c in shown if c is not None]
 
     def _duration(self, item: IncidentView) -> str:
         minutes = minutes_between(item.started_at, item.resolved_at or self._view.generated_at)
@@ -91,8 +95,9 @@ class PageRenderer:
         grouped = {cid for group in self._view.groups for cid in group.component_ids}
         loose = [c for c in self._view.components if c.id not in grouped]
         if loose:
+            name = i18n.message("components.other", self._language)
             sections.append(
-                GroupSection("other", "", worst_status([c.status for c in loose]), loose)
+                GroupSection("other", name, worst_status([c.status for c in loose]), loose)
             )
         return sections
 

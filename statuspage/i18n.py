@@ -34,6 +34,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "incidents.details": {"ja": "詳細", "en": "Details"},
     "incidents.back": {"ja": "ステータスページに戻る", "en": "Back to the status page"},
     "components.heading": {"ja": "サービスの状態", "en": "System status"},
+    "components.other": {"ja": "その他", "en": "Other"},
     "footer.updated": {"ja": "最終更新", "en": "Last updated"},
     "footer.api": {"ja": "JSON API", "en": "JSON API"},
     "footer.times": {"ja": "時刻は{zone}で表示しています", "en": "Times are shown in {zone}"},

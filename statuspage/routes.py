@@ -41,15 +41,17 @@ def build_router(store: SnapshotStore) -> APIRouter:
             return Response(status_code=304, headers=headers)
         return Response(document.body, media_type=document.media_type, headers=headers)
 
-    @router.get("/", include_in_schema=False)
+    @router.api_route("/", methods=["GET", "HEAD"], include_in_schema=False)
     def index(request: Request) -> Response:
         return serve("/", request)
 
-    @router.get("/incidents/{incident_id}", include_in_schema=False)
+    @router.api_route("/incidents/{incident_id}", methods=["GET", "HEAD"], include_in_schema=False)
     def incident(incident_id: str, request: Request) -> Response:
         return serve(f"/incidents/{incident_id}", request)
 
-    @router.get("/api/v2/{name:path}", summary="Statuspage v2 public API")
+    @router.api_route(
+        "/api/v2/{name:path}", methods=["GET", "HEAD"], summary="Statuspage v2 public API"
+    )
     def api(name: str, request: Request) -> Response:
         return serve(f"/api/v2/{name}", request)
 

@@ -71,3 +71,13 @@ def test_run_refuses_a_bad_config_and_writes_nothing(
     assert result.exit_code == 2
     assert "components: must have at least 1 item(s)" in result.output
     assert not database.exists()
+
+
+def test_database_passwords_are_never_printed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EXWATCH_DATABASE_URL", "postgresql+asyncpg://user:s3cret@127.0.0.1:1/none")
+    result = runner.invoke(app, ["db", "upgrade"])
+    assert result.exit_code == 2
+    assert (
+        "cannot open the database postgresql+asyncpg://user:***@127.0.0.1:1/none" in result.output
+    )
+    assert "s3cret" not in result.output

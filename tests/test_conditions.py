@@ -113,3 +113,53 @@ def test_duration_spellings(text: str | int, seconds: float) -> None:
 def test_bad_durations(text: str) -> None:
     with pytest.raises(ValueError, match="duration"):
         parse_duration(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "context", "ok"),
+    [
+        ('[BODY].status == "正常"', {"BODY": {"status": "正常"}}, True),
+        ('[BODY].v == "1.1"', {"BODY": {"v": "1.10"}}, False),  # two strings stay strings
+        ("[BODY].v == 1.1", {"BODY": {"v": "1.10"}}, True),  # a number on one side compares numbers
+        (
+            "[BODY].v > 1",
+            {"BODY": {"v": 10**400}},
+            False,
+        ),  # too big for a float: fails, never raises
+        (
+            "age([BODY].t) < 10s",
+            {"BODY": {"t": 1_700_000_000_000_000}, "NOW": 1_700_000_005.0},
+            True,
+        ),  # µs
+        (
+            "age([BODY].t) < 10s",
+            {"BODY": {"t": 1_700_000_000_000_000_000}, "NOW": 1_700_000_005.0},
+            True,
+        ),  # ns
+        (
+            "age([BODY].t) < 10s",
+            {"BODY": {"t": 1_700_000_600}, "NOW": 1_700_000_005.0},
+            False,
+        ),  # future
+        (
+            "age([BODY].t) < 10s",
+            {"BODY": {"t": "2023-11-14T22:13:20"}, "NOW": 1_700_000_005.0},
+            True,
+        ),  # no zone: UTC
+    ],
+)
+def test_edge_values(text: str, context: dict[str, Any], ok: bool) -> None:
+    assert parse_condition(text).evaluate(context).ok is ok
+
+
+def test_a_bad_escape_is_a_syntax_error() -> None:
+    with pytest.raises(ConditionSyntaxError, match="bad escape"):
+        parse_condition('[BODY].a == "\\x"')
+
+
+@pytest.mark.parametrize("text", [".inf", ".nan", "400d"])
+def test_durations_must_be_finite_and_bounded(text: str) -> None:
+    import yaml
+
+    with pytest.raises(ValueError, match="finite"):
+        parse_duration(yaml.safe_load(text) if text.startswith(".") else text)

@@ -198,3 +198,45 @@ def test_a_missing_file_is_a_config_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as raised:
         load_config(tmp_path / "nope.yaml")
     assert raised.value.problems[0].startswith("<file>: cannot read")
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "expected"),
+    [
+        (
+            "checks.0.headers",
+            {"X-A": "a\r\nInjected: 1"},
+            "checks[0].headers: header 'X-A' contains a line break",
+        ),
+        (
+            "checks.0.conditions",
+            ["[STAUTS] == 200"],
+            "checks[0].conditions: '[STAUTS] == 200': unknown placeholder [STAUTS]",
+        ),
+        ("checks.0.timeout", 0, "checks[0].timeout: Input should be greater than 0"),
+        ("checks.0.interval", ".inf", "checks[0].interval: a duration must be finite"),
+    ],
+)
+def test_values_that_would_only_fail_later_are_refused(
+    path: str, value: object, expected: str
+) -> None:
+    text = _with(path, value).replace("'.inf'", ".inf")
+    with pytest.raises(ConfigError) as raised:
+        parse_config(text)
+    assert any(p.startswith(expected) for p in raised.value.problems), raised.value.problems
+
+
+def test_a_recursive_anchor_is_an_error_not_a_crash() -> None:
+    with pytest.raises(ConfigError) as raised:
+        parse_config("site: &s {name: X, x: *s}\ncomponents: []\n")
+    assert raised.value.problems == ["<root>: a YAML anchor refers to itself"]
+
+
+def test_invalid_items_do_not_also_report_a_short_list() -> None:
+    with pytest.raises(ConfigError) as raised:
+        parse_config(
+            _with("components", [{"id": "BAD"}]).replace(
+                "component: trading-engine", "component: x"
+            )
+        )
+    assert not any(p.startswith("components: must have") for p in raised.value.problems)

@@ -272,3 +272,58 @@ async def test_the_incident_is_named_after_the_parent_once_it_fails_too(harness:
         "trading-engine(ja)の大規模障害",
     )
     assert await harness.count(timeline_events, timeline_events.c.kind == "incident_renamed") == 1
+
+
+def _without(config: Config, check_id: str) -> Config:
+    return config.model_copy(update={"checks": tuple(c for c in config.checks if c.id != check_id)})
+
+
+async def test_a_removed_then_restored_check_alerts_again(
+    database: Database, clock: FakeClock
+) -> None:
+    h = Harness(database, make_config(), clock)
+    await h.engine.start()
+    await h.feed("login-check", FAIL, FAIL)
+    await Harness(database, _without(make_config(), "login-check"), clock).engine.start()
+    restored = Harness(database, make_config(), clock)
+    await restored.engine.start()
+    await restored.feed("login-check", FAIL, FAIL)
+    assert await restored.status("login") == ComponentStatus.MAJOR_OUTAGE
+    assert [i.status for i in await restored.incidents()] == [
+        IncidentStatus.RESOLVED,
+        IncidentStatus.INVESTIGATING,
+    ]
+
+
+async def test_a_check_moved_to_another_component_releases_the_old_one(
+    database: Database, clock: FakeClock
+) -> None:
+    h = Harness(database, make_config(), clock)
+    await h.engine.start()
+    await h.feed("login-check", FAIL, FAIL)
+    config = make_config()
+    moved = config.model_copy(
+        update={"checks": tuple(c.model_copy(update={"component": "website"}) if c.id == "login-check" else c
+                                for c in config.checks)}
+    )  # fmt: skip
+    restarted = Harness(database, moved, clock)
+    await restarted.engine.start()
+    assert await restarted.status("login") == ComponentStatus.OPERATIONAL
+    [incident] = await restarted.incidents()
+    assert incident.status == IncidentStatus.RESOLVED
+
+
+async def test_a_component_removed_from_the_config_does_not_break_its_incident(
+    database: Database, clock: FakeClock
+) -> None:
+    h = Harness(database, make_config(), clock)
+    await h.engine.start()
+    await h.feed("order-entry-check", FAIL, FAIL)
+    config = _without(make_config(), "order-entry-check")
+    smaller = config.model_copy(
+        update={"components": tuple(c for c in config.components if c.id != "order-entry")}
+    )
+    restarted = Harness(database, smaller, clock)
+    await restarted.engine.start()
+    await restarted.feed("trading-engine-check", FAIL, FAIL)
+    assert await restarted.status("trading-engine") == ComponentStatus.MAJOR_OUTAGE

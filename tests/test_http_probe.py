@@ -125,3 +125,39 @@ def test_the_registry_knows_http_and_refuses_duplicates() -> None:
         REGISTRY.register("http", HttpSpec, HttpProbe)
     with pytest.raises(KeyError, match="unknown probe kind 'ftp'"):
         REGISTRY.get("ftp")
+
+
+async def test_a_large_body_is_read_whole_up_to_the_limit() -> None:
+    book = {"bids": [[15_000_000 + i, 0.5] for i in range(16000)], "price": 5}
+
+    async def big_json(_: web.Request) -> web.Response:
+        return web.json_response(book)
+
+    app = web.Application()
+    app.add_routes([web.get("/book", big_json)])
+    async with TestServer(app, host="127.0.0.1") as server:
+        result = await probe(
+            server, "/book", conditions=["[BODY].price == 5", "len([BODY].bids) == 16000"]
+        )
+    assert result.observed["SIZE"] > 250_000  # well past one read() chunk
+    assert result.observed["TRUNCATED"] is False
+    assert result.ok, result.failure_reason
+
+
+def test_stored_observations_are_strict_json_and_bounded() -> None:
+    import json
+
+    from probes import ConditionOutcome
+
+    result = ProbeResult(
+        ok=False,
+        duration_s=0.1,
+        observed={"x": float("nan"), "long": "a" * 10_000, "nul": "a\0b"},
+        conditions=(ConditionOutcome("[BODY] == 1", False, list(range(1000))),),
+    )
+    stored = result.to_json()
+    json.dumps(stored, allow_nan=False)  # PostgreSQL's json refuses NaN
+    assert stored["observed"]["x"] == "nan"
+    assert len(stored["observed"]["long"]) == 500
+    assert "\0" not in stored["observed"]["nul"]
+    assert len(stored["conditions"][0]["observed"]) == 20

@@ -194,3 +194,26 @@ async def test_unknown_paths_are_404(app: FastAPI) -> None:
     assert (await get(app, "/api/v2/nothing.json")).status_code == 404
     css = await get(app, "/static/style.css")
     assert css.status_code == 200 and "prefers-color-scheme" in css.text
+
+
+async def test_every_statuspage_path_answers_and_head_works(app: FastAPI) -> None:
+    for path in ("components.json", "incidents.json", "incidents/unresolved.json", "scheduled-maintenances.json",
+                 "scheduled-maintenances/upcoming.json", "scheduled-maintenances/active.json"):  # fmt: skip
+        response = await get(app, f"/api/v2/{path}")
+        assert response.status_code == 200, path
+        assert "page" in response.json()
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        head = await client.head("/")
+    assert head.status_code == 200 and head.headers["etag"]
+
+
+def test_incident_components_carry_the_same_positions_as_components_json() -> None:
+    shown = view(
+        component("a", ComponentStatus.MAJOR_OUTAGE),
+        component("b"),
+        incidents=(incident(Severity.CRITICAL),),
+    )
+    listed = {c["id"]: c for c in api_v2.components(shown, "en")}
+    [item] = api_v2.incidents(shown, "en")
+    assert item["components"] == [listed["a"]]

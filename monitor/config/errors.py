@@ -20,7 +20,14 @@ class ConfigError(Exception):
 def validation_problems(error: ValidationError, kinds: Iterable[str]) -> list[str]:
     """Return one ``path: message`` line per pydantic error."""
     known = set(kinds)
-    return [f"{_path(e['loc'], known)}: {_message(e, known)}" for e in error.errors()]
+    errors = error.errors()
+    # A list whose items are all invalid is also "too short"; the item errors say more.
+    kept = [e for e in errors if not (e["type"] == "too_short" and _has_deeper(e["loc"], errors))]
+    return [f"{_path(e['loc'], known)}: {_message(e, known)}" for e in kept]
+
+
+def _has_deeper(loc: tuple[int | str, ...], errors: list[ErrorDetails]) -> bool:
+    return any(len(e["loc"]) > len(loc) and e["loc"][: len(loc)] == loc for e in errors)
 
 
 def _path(loc: tuple[int | str, ...], kinds: set[str]) -> str:

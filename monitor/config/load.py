@@ -39,7 +39,10 @@ def parse_config(
     """Validate config ``text``; raises ConfigError listing every problem."""
     raw = _parse_yaml(text, source)
     problems: list[str] = []
-    expanded = expand(raw, os.environ if env is None else env, "", problems)
+    try:
+        expanded = expand(raw, os.environ if env is None else env, "", problems)
+    except RecursionError:
+        raise ConfigError(source, ["<root>: a YAML anchor refers to itself"]) from None
     if problems:
         raise ConfigError(source, problems)
     try:

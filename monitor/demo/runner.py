@@ -13,7 +13,7 @@ from monitor.config import ConfigError, load_config
 from monitor.demo.exchange import RunningExchange, start_exchange
 from monitor.demo.scenario import SCENARIO, run_scenario
 from monitor.server import uvicorn_server
-from monitor.storage.database import Database
+from monitor.storage.database import Database, safe_url
 
 DEMO_CONFIG = Path(__file__).resolve().parents[2] / "examples" / "exchange.yaml"
 
@@ -56,7 +56,7 @@ def _banner(page_url: str, exchange: RunningExchange, database: Database, scenar
         f"  status page          {page_url}",
         f"  Statuspage API       {page_url}api/v2/summary.json",
         f"  simulated exchange   {exchange.url}/",
-        f"  database             {database.url}",
+        f"  database             {safe_url(database.url)}",
         "",
         "  inject a fault:  curl -X POST "
         f'{exchange.url}/_faults -d \'{{"target": "trading-engine", "mode": "down", "seconds": 60}}\'',

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,6 +19,7 @@ class AlertRow:
 
     id: int
     fingerprint: str
+    check_id: str | None
     component_id: str
     failure_status: ComponentStatus
     summary: str
@@ -50,7 +52,9 @@ async def open_alert(
         )
         .returning(alerts.c.id)
     )
-    return AlertRow(int(result.scalar_one()), fingerprint, component_id, failure_status, summary)
+    return AlertRow(
+        int(result.scalar_one()), fingerprint, check_id, component_id, failure_status, summary
+    )
 
 
 async def firing_alert(*, session: AsyncSession, fingerprint: str) -> AlertRow | None:
@@ -60,11 +64,7 @@ async def firing_alert(*, session: AsyncSession, fingerprint: str) -> AlertRow |
             select(alerts).where(alerts.c.fingerprint == fingerprint, alerts.c.status == "firing")
         )
     ).one_or_none()
-    if row is None:
-        return None
-    return AlertRow(
-        row.id, row.fingerprint, row.component_id, ComponentStatus(row.failure_status), row.summary
-    )
+    return None if row is None else _alert_row(row)
 
 
 async def resolve_alert(*, session: AsyncSession, alert_id: int, at: datetime) -> None:
@@ -91,18 +91,20 @@ async def link_alert_to_incident(*, session: AsyncSession, alert_id: int, incide
     )
 
 
-async def firing_alerts_of_inactive_checks(
-    *, session: AsyncSession, active_check_ids: set[str]
-) -> list[AlertRow]:
-    """Return alerts still firing for checks the config no longer has."""
+async def firing_check_alerts(*, session: AsyncSession) -> list[AlertRow]:
+    """Return every firing alert raised by a check."""
     rows = await session.execute(
-        select(alerts).where(
-            alerts.c.status == "firing",
-            alerts.c.check_id.is_not(None),
-            alerts.c.check_id.not_in(active_check_ids),
-        )
+        select(alerts).where(alerts.c.status == "firing", alerts.c.check_id.is_not(None))
     )
-    return [
-        AlertRow(r.id, r.fingerprint, r.component_id, ComponentStatus(r.failure_status), r.summary)
-        for r in rows
-    ]
+    return [_alert_row(row) for row in rows]
+
+
+def _alert_row(row: Any) -> AlertRow:
+    return AlertRow(
+        row.id,
+        row.fingerprint,
+        row.check_id,
+        row.component_id,
+        ComponentStatus(row.failure_status),
+        row.summary,
+    )

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from monitor.alerting import CheckState
 from monitor.domain import AlertState
-from monitor.storage.tables import checks, probe_results
+from monitor.storage.tables import alerts, checks, probe_results
 from probes import ProbeResult
 
 
@@ -42,6 +42,21 @@ async def save_check_state(
             last_ok=result.ok,
             last_error=result.failure_reason,
         )
+    )
+
+
+async def reset_orphan_check_states(*, session: AsyncSession) -> None:
+    """Set checks that claim an open alert but have no firing alert back to ok."""
+    firing = select(alerts.c.check_id).where(
+        alerts.c.status == "firing", alerts.c.check_id.is_not(None)
+    )
+    await session.execute(
+        update(checks)
+        .where(
+            checks.c.state.in_([str(AlertState.FIRING), str(AlertState.RECOVERING)]),
+            checks.c.id.not_in(firing),
+        )
+        .values(state=str(AlertState.OK), consecutive_failures=0, consecutive_successes=0)
     )
 
 

@@ -30,6 +30,14 @@ def database_url(env: dict[str, str] | None = None) -> str:
     return source.get("EXWATCH_DATABASE_URL") or DEFAULT_DATABASE_URL
 
 
+def safe_url(url: str) -> str:
+    """Return ``url`` with any password masked, for messages and logs."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "<unparseable database URL>"
+
+
 class Database:
     """Owns the engine; hands out sessions in a transaction."""
 
@@ -58,7 +66,7 @@ def _create_engine(url: str, **options: Any) -> AsyncEngine:
     try:
         parsed = make_url(url)
     except ArgumentError:
-        raise DatabaseUrlError(f"EXWATCH_DATABASE_URL is not a database URL: {url!r}") from None
+        raise DatabaseUrlError("EXWATCH_DATABASE_URL is not a database URL") from None
     backend = parsed.get_backend_name()
     if backend not in ("sqlite", "postgresql"):
         raise DatabaseUrlError(
