@@ -45,17 +45,22 @@ async def _reset_postgres() -> None:
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-async def database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
-    """A freshly migrated database; PostgreSQL skips locally when absent and fails under CI."""
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The URL of an empty database; PostgreSQL skips locally when absent and fails under CI."""
     if request.param == "sqlite":
-        db = Database(f"sqlite+aiosqlite:///{tmp_path / 'exwatch.db'}")
-    else:
-        if _POSTGRES_PROBLEM is not None:
-            if os.environ.get("CI") == "true":
-                pytest.fail(_POSTGRES_PROBLEM)
-            pytest.skip(_POSTGRES_PROBLEM)
-        await _reset_postgres()
-        db = Database(POSTGRES_URL)
+        return f"sqlite+aiosqlite:///{tmp_path / 'exwatch.db'}"
+    if _POSTGRES_PROBLEM is not None:
+        if os.environ.get("CI") == "true":
+            pytest.fail(_POSTGRES_PROBLEM)
+        pytest.skip(_POSTGRES_PROBLEM)
+    await _reset_postgres()
+    return POSTGRES_URL
+
+
+@pytest.fixture
+async def database(database_url: str) -> AsyncIterator[Database]:
+    """A freshly migrated database on SQLite and on PostgreSQL."""
+    db = Database(database_url)
     await upgrade(db)
     try:
         yield db

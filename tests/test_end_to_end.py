@@ -103,16 +103,16 @@ def critical_and_open(summary: dict[str, Any]) -> bool:
     )
 
 
-async def test_trading_engine_down_opens_a_critical_incident_that_resolves(tmp_path: Path) -> None:
+async def test_trading_engine_down_opens_a_critical_incident_that_resolves(
+    tmp_path: Path, database_url: str
+) -> None:
     exchange = await start_exchange("127.0.0.1", 0)
     port = free_port()
     args = ("run", "--config", str(fast_config(tmp_path)), "--port", str(port))
     summary_url = f"http://127.0.0.1:{port}/api/v2/summary.json?lang=en"
+    env = {"EXWATCH_DEMO_EXCHANGE_URL": exchange.url, "EXWATCH_DATABASE_URL": database_url}
     try:
-        with exwatch_process(tmp_path, *args, EXWATCH_DEMO_EXCHANGE_URL=exchange.url) as (
-            process,
-            log,
-        ):
+        with exwatch_process(tmp_path, *args, **env) as (process, log):
             healthy = await wait_for(summary_url, all_operational, "every component operational")
             assert healthy["status"]["indicator"] == "none"
             exchange.faults.inject("trading-engine", FaultMode.DOWN, 120)
