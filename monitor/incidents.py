@@ -18,6 +18,7 @@ from monitor.storage.incidents import (
     add_incident_component,
     add_update,
     incident_component_ids,
+    last_update_at,
     open_incident,
     open_incident_for,
     rename_incident,
@@ -27,6 +28,7 @@ from monitor.storage.incidents import (
 from monitor.storage.timeline import append_event
 
 log = logging.getLogger(__name__)
+JOIN_UPDATE_QUIET_S = 120.0
 
 
 class IncidentManager:
@@ -123,9 +125,12 @@ class IncidentManager:
             component_id=component_id,
             data={"status": str(status)},
         )
-        text = wording.joined_text(self._names[component_id], status)
-        await self._post(session, incident.id, incident.status, text, at)
-        await self._retitle_if_root(session, incident.id, component_id, status, at)
+        is_root = await self._retitle_if_root(session, incident.id, component_id, status, at)
+        # Dependents fail together within seconds: one public update says more than five.
+        latest = await last_update_at(session=session, incident_id=incident.id)
+        if is_root or latest is None or (at - latest).total_seconds() >= JOIN_UPDATE_QUIET_S:
+            text = wording.joined_text(self._names[component_id], status)
+            await self._post(session, incident.id, incident.status, text, at)
 
     async def _retitle_if_root(
         self,
@@ -134,7 +139,7 @@ class IncidentManager:
         component_id: str,
         status: ComponentStatus,
         at: datetime,
-    ) -> None:
+    ) -> bool:
         """Name the incident after the component the others depend on, once it is affected too.
 
         Dependents often fail a moment before their parent's own check notices; the title
@@ -146,7 +151,7 @@ class IncidentManager:
             for other in ids
             if other != component_id
         ):
-            return
+            return False
         title = wording.incident_name(self._names[component_id], status)
         await rename_incident(
             session=session,
@@ -165,6 +170,7 @@ class IncidentManager:
             data={"name_en": title["en"], "name_ja": title["ja"]},
         )
         log.info("incident #%s renamed after %s: %s", incident_id, component_id, title["en"])
+        return True
 
     async def _reclassify(
         self,

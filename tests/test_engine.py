@@ -18,6 +18,7 @@ from tests.support import FAIL, OK, FakeClock
 COMPONENTS: list[tuple[str, str, str, list[str]]] = [
     ("trading-engine", "trading", "trading", []),
     ("order-entry", "trading", "trading", ["trading-engine"]),
+    ("btc-trading", "trading", "trading", ["trading-engine"]),
     ("market-data", "trading", "information", []),
     ("charts", "trading", "information", ["market-data"]),
     ("btc-withdrawals", "funding", "assets", []),
@@ -327,3 +328,13 @@ async def test_a_component_removed_from_the_config_does_not_break_its_incident(
     await restarted.engine.start()
     await restarted.feed("trading-engine-check", FAIL, FAIL)
     assert await restarted.status("trading-engine") == ComponentStatus.MAJOR_OUTAGE
+
+
+async def test_a_burst_of_dependents_posts_one_public_update(harness: Harness) -> None:
+    await harness.feed("trading-engine-check", FAIL, FAIL)  # opens the incident: one update
+    await harness.feed("order-entry-check", FAIL, FAIL)  # joins seconds later: no new update
+    assert await harness.count(incident_updates) == 1
+    harness.clock.advance(300)
+    await harness.feed("btc-trading-check", FAIL, FAIL)  # joins after a quiet spell: an update
+    assert await harness.count(incident_updates) == 2
+    assert await harness.count(timeline_events, timeline_events.c.kind == "component_joined") == 2

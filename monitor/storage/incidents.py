@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from monitor.domain import ComponentStatus, IncidentStatus, Severity, worst_status
@@ -192,3 +192,13 @@ async def rename_incident(
         .where(incidents.c.id == incident_id)
         .values(name_ja=name_ja, name_en=name_en, updated_at=at)
     )
+
+
+async def last_update_at(*, session: AsyncSession, incident_id: int) -> datetime | None:
+    """Return when the incident's newest public update was posted."""
+    newest: datetime | None = await session.scalar(
+        select(func.max(incident_updates.c.created_at)).where(
+            incident_updates.c.incident_id == incident_id
+        )
+    )
+    return newest
