@@ -86,10 +86,16 @@ class Harness:
             return int(await s.scalar(select(func.count()).select_from(table).where(*where)) or 0)
 
 
+async def started(database: Database, config: Config, clock: FakeClock) -> Harness:
+    """Return a harness whose engine has started (synced the catalog)."""
+    h = Harness(database, config, clock)
+    await h.engine.start()
+    return h
+
+
 @pytest.fixture
 async def harness(database: Database, clock: FakeClock) -> Harness:
-    h = Harness(database, make_config(), clock)
-    await h.engine.start()
+    h = await started(database, make_config(), clock)
     return h
 
 
@@ -153,8 +159,7 @@ async def test_successes_to_recover_resolve_the_incident(harness: Harness) -> No
 async def test_severity_follows_the_policy_table(
     database: Database, clock: FakeClock, component: str, on_failure: str, expected: Severity
 ) -> None:
-    h = Harness(database, make_config(on_failure=on_failure), clock)
-    await h.engine.start()
+    h = await started(database, make_config(on_failure=on_failure), clock)
     await h.feed(f"{component}-check", FAIL, FAIL)
     [incident] = await h.incidents()
     assert incident.severity == expected
@@ -200,8 +205,7 @@ async def test_a_dependent_component_joins_its_parents_incident(harness: Harness
 async def test_major_outage_count_rule_makes_it_critical(
     database: Database, clock: FakeClock
 ) -> None:
-    h = Harness(database, make_config(on_failure="major_outage", major_outage_count=2), clock)
-    await h.engine.start()
+    h = await started(database, make_config(on_failure="major_outage", major_outage_count=2), clock)
     await h.feed("market-data-check", FAIL, FAIL)
     [incident] = await h.incidents()
     assert incident.severity == Severity.MODERATE
@@ -215,8 +219,7 @@ async def test_major_outage_count_rule_makes_it_critical(
 
 
 async def test_a_restart_continues_without_duplicates(database: Database, clock: FakeClock) -> None:
-    first = Harness(database, make_config(), clock)
-    await first.engine.start()
+    first = await started(database, make_config(), clock)
     await first.feed("trading-engine-check", FAIL, FAIL)
     second = Harness(database, make_config(), clock)  # a new process on the same database
     await second.engine.start()
@@ -231,15 +234,10 @@ async def test_a_restart_continues_without_duplicates(database: Database, clock:
 async def test_a_removed_check_closes_its_alert_on_restart(
     database: Database, clock: FakeClock
 ) -> None:
-    h = Harness(database, make_config(), clock)
-    await h.engine.start()
+    h = await started(database, make_config(), clock)
     await h.feed("login-check", FAIL, FAIL)
-    config = make_config()
-    smaller = config.model_copy(
-        update={"checks": tuple(c for c in config.checks if c.id != "login-check")}
-    )
-    restarted = Harness(database, smaller, clock)
-    await restarted.engine.start()
+    smaller = _without(make_config(), "login-check")
+    restarted = await started(database, smaller, clock)
     assert await restarted.status("login") == ComponentStatus.OPERATIONAL
     [incident] = await restarted.incidents()
     assert incident.status == IncidentStatus.RESOLVED
@@ -282,12 +280,10 @@ def _without(config: Config, check_id: str) -> Config:
 async def test_a_removed_then_restored_check_alerts_again(
     database: Database, clock: FakeClock
 ) -> None:
-    h = Harness(database, make_config(), clock)
-    await h.engine.start()
+    h = await started(database, make_config(), clock)
     await h.feed("login-check", FAIL, FAIL)
     await Harness(database, _without(make_config(), "login-check"), clock).engine.start()
-    restored = Harness(database, make_config(), clock)
-    await restored.engine.start()
+    restored = await started(database, make_config(), clock)
     await restored.feed("login-check", FAIL, FAIL)
     assert await restored.status("login") == ComponentStatus.MAJOR_OUTAGE
     assert [i.status for i in await restored.incidents()] == [
@@ -299,16 +295,14 @@ async def test_a_removed_then_restored_check_alerts_again(
 async def test_a_check_moved_to_another_component_releases_the_old_one(
     database: Database, clock: FakeClock
 ) -> None:
-    h = Harness(database, make_config(), clock)
-    await h.engine.start()
+    h = await started(database, make_config(), clock)
     await h.feed("login-check", FAIL, FAIL)
     config = make_config()
     moved = config.model_copy(
         update={"checks": tuple(c.model_copy(update={"component": "website"}) if c.id == "login-check" else c
                                 for c in config.checks)}
     )  # fmt: skip
-    restarted = Harness(database, moved, clock)
-    await restarted.engine.start()
+    restarted = await started(database, moved, clock)
     assert await restarted.status("login") == ComponentStatus.OPERATIONAL
     [incident] = await restarted.incidents()
     assert incident.status == IncidentStatus.RESOLVED
@@ -317,15 +311,13 @@ async def test_a_check_moved_to_another_component_releases_the_old_one(
 async def test_a_component_removed_from_the_config_does_not_break_its_incident(
     database: Database, clock: FakeClock
 ) -> None:
-    h = Harness(database, make_config(), clock)
-    await h.engine.start()
+    h = await started(database, make_config(), clock)
     await h.feed("order-entry-check", FAIL, FAIL)
     config = _without(make_config(), "order-entry-check")
     smaller = config.model_copy(
         update={"components": tuple(c for c in config.components if c.id != "order-entry")}
     )
-    restarted = Harness(database, smaller, clock)
-    await restarted.engine.start()
+    restarted = await started(database, smaller, clock)
     await restarted.feed("trading-engine-check", FAIL, FAIL)
     assert await restarted.status("trading-engine") == ComponentStatus.MAJOR_OUTAGE
 
