@@ -11,10 +11,12 @@ import aiohttp
 from pydantic import Field, HttpUrl, field_validator
 
 from probes.conditions import evaluate_all
+from probes.http_phases import PhaseTimer, build_trace_config
 from probes.result import ProbeResult
 from probes.spec import ProbeSpec
 
 DEFAULT_BODY_LIMIT = 1024 * 1024
+_TRACE = build_trace_config()
 
 
 class HttpSpec(ProbeSpec):
@@ -33,7 +35,8 @@ class HttpSpec(ProbeSpec):
     body_limit: int = Field(default=DEFAULT_BODY_LIMIT, ge=0, description="bytes of body read")
 
     placeholders: ClassVar[frozenset[str]] = frozenset(
-        {"STATUS", "RESPONSE_TIME", "BODY", "SIZE", "TRUNCATED"}
+        {"STATUS", "RESPONSE_TIME", "DNS_TIME", "CONNECT_TIME", "FIRST_BYTE_TIME"}
+        | {"BODY", "SIZE", "TRUNCATED"}
     )
 
     @field_validator("headers")
@@ -53,35 +56,33 @@ class HttpProbe:
 
     async def run(self, spec: HttpSpec) -> ProbeResult:
         """Send the request and evaluate the conditions; errors become failed results."""
-        started = time.perf_counter()
+        timer = PhaseTimer()
         try:
             async with asyncio.timeout(spec.timeout):
-                observed = await self._request(spec, started)
+                observed = await self._request(spec, timer)
         except TimeoutError:
-            return _failed(started, f"timed out after {spec.timeout:g}s")
-        except aiohttp.ClientError as error:
-            return _failed(started, f"{type(error).__name__}: {error}")
-        except (OSError, ValueError) as error:
-            return _failed(started, f"{type(error).__name__}: {error}")
-        return _judge(spec, observed, time.perf_counter() - started, self._clock.time())
+            return _failed(timer, f"timed out after {spec.timeout:g}s")
+        except (aiohttp.ClientError, OSError, ValueError) as error:
+            return _failed(timer, f"{type(error).__name__}: {error}")
+        phases = timer.phases()
+        return _judge(spec, {**observed, **_milliseconds(phases)}, phases, self._clock.time())
 
-    async def _request(self, spec: HttpSpec, started: float) -> dict[str, Any]:
+    async def _request(self, spec: HttpSpec, timer: PhaseTimer) -> dict[str, Any]:
         connector = aiohttp.TCPConnector(force_close=True, ssl=spec.verify_tls)
         async with (
-            aiohttp.ClientSession(connector=connector) as session,
+            aiohttp.ClientSession(connector=connector, trace_configs=[_TRACE]) as session,
             session.request(
                 spec.method,
                 str(spec.url),
                 headers=spec.headers,
                 data=spec.body,
                 allow_redirects=spec.follow_redirects,
+                trace_request_ctx=timer,
             ) as response,
         ):
             raw, truncated = await _read_capped(response.content, spec.body_limit)
-            elapsed_ms = (time.perf_counter() - started) * 1000
             return {
                 "STATUS": response.status,
-                "RESPONSE_TIME": round(elapsed_ms, 3),
                 "BODY": _decode_body(raw),
                 "SIZE": len(raw),
                 "TRUNCATED": truncated,
@@ -101,19 +102,30 @@ async def _read_capped(stream: aiohttp.StreamReader, limit: int) -> tuple[bytes,
     return b"".join(chunks), bool(await stream.read(1))
 
 
-def _judge(spec: HttpSpec, observed: dict[str, Any], duration_s: float, now: float) -> ProbeResult:
-    context = {**observed, "NOW": now}
-    outcomes = evaluate_all(spec.conditions, context)
+def _judge(
+    spec: HttpSpec, observed: dict[str, Any], phases: dict[str, float], now: float
+) -> ProbeResult:
+    outcomes = evaluate_all(spec.conditions, {**observed, "NOW": now})
     status_ok = spec.expect_status is None or observed["STATUS"] == spec.expect_status
     error = None if status_ok else f"status {observed['STATUS']}, expected {spec.expect_status}"
-    summary = {k: v for k, v in observed.items() if k != "BODY"}
     return ProbeResult(
         ok=status_ok and all(o.ok for o in outcomes),
-        duration_s=duration_s,
-        observed=summary,
+        duration_s=phases["total"],
+        observed={k: v for k, v in observed.items() if k != "BODY"},
         conditions=outcomes,
         error=error,
+        phases=phases,
     )
+
+
+def _milliseconds(phases: dict[str, float]) -> dict[str, float]:
+    """The phase placeholders, in milliseconds like Gatus's [RESPONSE_TIME]."""
+    return {
+        "RESPONSE_TIME": round(phases["total"] * 1000, 3),
+        "DNS_TIME": round(phases.get("dns", 0.0) * 1000, 3),
+        "CONNECT_TIME": round(phases.get("connect", 0.0) * 1000, 3),
+        "FIRST_BYTE_TIME": round(phases.get("first_byte", 0.0) * 1000, 3),
+    }
 
 
 def _decode_body(raw: bytes) -> Any:
@@ -124,5 +136,6 @@ def _decode_body(raw: bytes) -> Any:
         return text
 
 
-def _failed(started: float, reason: str) -> ProbeResult:
-    return ProbeResult(ok=False, duration_s=time.perf_counter() - started, error=reason)
+def _failed(timer: PhaseTimer, reason: str) -> ProbeResult:
+    phases = timer.phases()
+    return ProbeResult(ok=False, duration_s=phases["total"], error=reason, phases=phases)

@@ -34,6 +34,8 @@ class ProbeResult:
     observed: dict[str, Any] = field(default_factory=dict)
     conditions: tuple[ConditionOutcome, ...] = ()
     error: str | None = None
+    phases: dict[str, float] = field(default_factory=dict)
+    """Seconds per phase of the run (e.g. dns, connect, first_byte, total), for metrics."""
 
     @property
     def failure_reason(self) -> str | None:
@@ -48,6 +50,7 @@ class ProbeResult:
     def to_json(self) -> dict[str, Any]:
         """Return a JSON-safe dict of the observation, for storage and APIs."""
         return {
+            "phases": {k: round(v, 6) for k, v in self.phases.items()},
             "observed": {k: _json_safe(v) for k, v in self.observed.items()},
             "conditions": [
                 {"condition": c.condition, "ok": c.ok, "observed": _json_safe(c.observed)}

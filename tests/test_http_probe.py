@@ -161,3 +161,30 @@ def test_stored_observations_are_strict_json_and_bounded() -> None:
     assert len(stored["observed"]["long"]) == 500
     assert "\0" not in stored["observed"]["nul"]
     assert len(stored["conditions"][0]["observed"]) == 20
+
+
+async def test_phase_timings_are_recorded(server: TestServer) -> None:
+    result = await probe(
+        server, "/slow", conditions=["[FIRST_BYTE_TIME] > 400", "[CONNECT_TIME] < 1s"]
+    )
+    assert result.ok, result.failure_reason
+    assert set(result.phases) >= {"connect", "first_byte", "total"}
+    assert result.phases["first_byte"] >= 0.45  # the server waits 0.5 s before answering
+    assert result.phases["total"] >= result.phases["first_byte"] + result.phases["connect"]
+    assert result.observed["RESPONSE_TIME"] == pytest.approx(
+        result.phases["total"] * 1000, abs=0.01
+    )
+    assert result.to_json()["phases"]["first_byte"] >= 0.45
+
+
+async def test_a_hostname_is_resolved_and_timed(server: TestServer) -> None:
+    url = str(server.make_url("/health")).replace("127.0.0.1", "localhost")
+    spec = HttpSpec.model_validate({"kind": "http", "url": url})
+    result = await HttpProbe().run(spec)
+    assert "dns" in result.phases
+
+
+async def test_a_timeout_keeps_the_phases_it_reached(server: TestServer) -> None:
+    result = await probe(server, "/slow", timeout="200ms")
+    assert result.error == "timed out after 0.2s"
+    assert "connect" in result.phases and "first_byte" not in result.phases
