@@ -6,17 +6,20 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Response
 from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
 from monitor.clock import Clock, SystemClock
-from monitor.config import Config
+from monitor.config import CheckConfig, Config
 from monitor.engine import AlertEngine
+from monitor.loop_lag import LoopLagMonitor
+from monitor.metrics import ProbeMetrics
 from monitor.publisher import SnapshotPublisher
 from monitor.scheduler import CheckScheduler
 from monitor.storage.database import Database
 from monitor.views import SiteView
-from probes import REGISTRY, Registry
+from probes import REGISTRY, ProbeResult, Registry
 from statuspage import SnapshotStore, build_router
 
 
@@ -30,18 +33,36 @@ class Services:
     scheduler: CheckScheduler
     publisher: SnapshotPublisher
     store: SnapshotStore
+    metrics_registry: CollectorRegistry
+    loop_lag: LoopLagMonitor
 
 
 def build_services(
-    config: Config, database: Database, clock: Clock | None = None, registry: Registry = REGISTRY
+    config: Config,
+    database: Database,
+    clock: Clock | None = None,
+    registry: Registry = REGISTRY,
+    metrics_registry: CollectorRegistry | None = None,
 ) -> Services:
-    """Create the engine, scheduler and snapshot publisher for ``config``."""
+    """Create the engine, scheduler, snapshot publisher and metrics for ``config``."""
     clock = clock or SystemClock()
+    metrics_registry = metrics_registry or CollectorRegistry()
+    metrics = ProbeMetrics(metrics_registry)
     store = SnapshotStore()
     publisher = SnapshotPublisher(database, site_view(config), clock, store.publish)
     engine = AlertEngine(database, config, clock, on_change=publisher.changed)
-    scheduler = CheckScheduler(config.checks, registry, engine.ingest, clock)
-    return Services(config, database, engine, scheduler, publisher, store)
+
+    async def sink(check: CheckConfig, result: ProbeResult) -> None:
+        metrics.observe(check, result)
+        await engine.ingest(check, result)
+
+    scheduler = CheckScheduler(
+        config.checks, registry, sink, clock, on_lag=metrics.scheduler_lag.observe
+    )
+    loop_lag = LoopLagMonitor(metrics.loop_lag.observe)
+    return Services(
+        config, database, engine, scheduler, publisher, store, metrics_registry, loop_lag
+    )
 
 
 def create_app(services: Services, *, run_checks: bool = True) -> FastAPI:
@@ -52,12 +73,14 @@ def create_app(services: Services, *, run_checks: bool = True) -> FastAPI:
         await services.engine.start()
         await services.publisher.publish_now()
         services.publisher.start()
+        services.loop_lag.start()
         if run_checks:
             services.scheduler.start()
         try:
             yield
         finally:
             await services.scheduler.stop()
+            await services.loop_lag.stop()
             await services.publisher.stop()
 
     app = FastAPI(
@@ -65,6 +88,11 @@ def create_app(services: Services, *, run_checks: bool = True) -> FastAPI:
     )
     app.state.services = services
     app.include_router(build_router(services.store))
+
+    @app.get("/metrics", include_in_schema=False)
+    def metrics() -> Response:
+        body = generate_latest(services.metrics_registry)
+        return Response(body, media_type=CONTENT_TYPE_LATEST)
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> JSONResponse:

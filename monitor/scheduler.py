@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 from typing import Any
 
+from apscheduler.events import EVENT_JOB_SUBMITTED
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
@@ -27,7 +28,12 @@ class CheckScheduler:
     """Owns one APScheduler job per check and hands each result to ``sink``."""
 
     def __init__(
-        self, checks: Sequence[CheckConfig], registry: Registry, sink: ResultSink, clock: Clock
+        self,
+        checks: Sequence[CheckConfig],
+        registry: Registry,
+        sink: ResultSink,
+        clock: Clock,
+        on_lag: Callable[[float], None] | None = None,
     ) -> None:
         self._checks = list(checks)
         self._sink = sink
@@ -37,6 +43,8 @@ class CheckScheduler:
         }
         self._scheduler = AsyncIOScheduler(timezone="UTC")
         self._running: set[asyncio.Task[None]] = set()
+        if on_lag is not None:
+            self._scheduler.add_listener(_lag_listener(clock, on_lag), EVENT_JOB_SUBMITTED)
 
     def start(self) -> None:
         """Schedule every check; the first runs are spread over one interval."""
@@ -87,6 +95,17 @@ class CheckScheduler:
             return ProbeResult(
                 False, time.perf_counter() - started, error=f"probe error: {error!r}"
             )
+
+
+def _lag_listener(clock: Clock, on_lag: Callable[[float], None]) -> Callable[[Any], None]:
+    """Report how late each run was handed to the event loop after its scheduled time."""
+
+    def listener(event: Any) -> None:
+        if event.scheduled_run_times:
+            late = (clock.now() - event.scheduled_run_times[-1]).total_seconds()
+            on_lag(max(0.0, late))
+
+    return listener
 
 
 def start_offset(check_id: str, interval: float) -> float:
