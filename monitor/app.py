@@ -16,6 +16,8 @@ from monitor.engine import AlertEngine
 from monitor.loop_lag import LoopLagMonitor
 from monitor.metrics import ProbeMetrics
 from monitor.publisher import SnapshotPublisher
+from monitor.result_writer import ResultWriter
+from monitor.retention import RetentionJob
 from monitor.scheduler import CheckScheduler
 from monitor.storage.database import Database
 from monitor.views import SiteView
@@ -35,6 +37,8 @@ class Services:
     store: SnapshotStore
     metrics_registry: CollectorRegistry
     loop_lag: LoopLagMonitor
+    writer: ResultWriter
+    retention: RetentionJob
 
 
 def build_services(
@@ -50,7 +54,8 @@ def build_services(
     metrics = ProbeMetrics(metrics_registry)
     store = SnapshotStore()
     publisher = SnapshotPublisher(database, site_view(config), clock, store.publish)
-    engine = AlertEngine(database, config, clock, on_change=publisher.changed)
+    writer = ResultWriter(database, clock)
+    engine = AlertEngine(database, config, clock, writer, on_change=publisher.changed)
 
     async def sink(check: CheckConfig, result: ProbeResult) -> None:
         metrics.observe(check, result)
@@ -60,8 +65,18 @@ def build_services(
         config.checks, registry, sink, clock, on_lag=metrics.scheduler_lag.observe
     )
     loop_lag = LoopLagMonitor(metrics.loop_lag.observe)
+    retention = RetentionJob(database, config.retention, clock)
     return Services(
-        config, database, engine, scheduler, publisher, store, metrics_registry, loop_lag
+        config,
+        database,
+        engine,
+        scheduler,
+        publisher,
+        store,
+        metrics_registry,
+        loop_lag,
+        writer,
+        retention,
     )
 
 
@@ -72,16 +87,26 @@ def create_app(services: Services, *, run_checks: bool = True) -> FastAPI:
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await services.engine.start()
         await services.publisher.publish_now()
-        services.publisher.start()
-        services.loop_lag.start()
+        for background in (
+            services.publisher,
+            services.loop_lag,
+            services.writer,
+            services.retention,
+        ):
+            background.start()
         if run_checks:
             services.scheduler.start()
         try:
             yield
         finally:
             await services.scheduler.stop()
-            await services.loop_lag.stop()
-            await services.publisher.stop()
+            for background in (
+                services.retention,
+                services.writer,
+                services.loop_lag,
+                services.publisher,
+            ):
+                await background.stop()
 
     app = FastAPI(
         title=f"exwatch · {services.config.site.name}", lifespan=lifespan, docs_url="/api/docs"

@@ -10,11 +10,12 @@ from datetime import datetime
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from monitor.alerting import Transition, advance
+from monitor.alerting import CheckState, Transition, advance
 from monitor.clock import Clock
 from monitor.config import CheckConfig, Config
 from monitor.domain import worst_status
 from monitor.incidents import IncidentManager
+from monitor.result_writer import ResultWriter
 from monitor.storage.alerts import (
     firing_alert,
     firing_check_alerts,
@@ -24,12 +25,7 @@ from monitor.storage.alerts import (
     resolve_alert,
 )
 from monitor.storage.catalog import sync_catalog
-from monitor.storage.checks import (
-    load_check_state,
-    record_result,
-    reset_orphan_check_states,
-    save_check_state,
-)
+from monitor.storage.checks import load_check_states, reset_orphan_check_states, save_check_state
 from monitor.storage.components import component_status, set_component_status
 from monitor.storage.database import Database
 from monitor.storage.incidents import open_incident_for
@@ -45,12 +41,21 @@ async def _nothing() -> None:
 
 
 class AlertEngine:
-    """Applies each probe result; all state lives in the database, so a restart simply continues."""
+    """Applies each probe result; every state change is in the database, so a restart continues."""
 
     def __init__(
-        self, database: Database, config: Config, clock: Clock, on_change: OnChange = _nothing
+        self,
+        database: Database,
+        config: Config,
+        clock: Clock,
+        writer: ResultWriter,
+        on_change: OnChange = _nothing,
     ) -> None:
         self._database = database
+        self._writer = writer
+        # Alert states live in memory for speed and in the database for restarts: every change
+        # of state is written before it is used, and start() loads them back.
+        self._states: dict[str, CheckState] = {}
         self._config = config
         self._clock = clock
         self._on_change = on_change
@@ -86,29 +91,48 @@ class AlertEngine:
                 await self._refresh_component(session, alert.component_id, at)
             # A check whose alert was closed above (or that comes back later) starts from ok.
             await reset_orphan_check_states(session=session)
+            self._states = await load_check_states(session=session)
 
     async def ingest(self, check: CheckConfig, result: ProbeResult) -> None:
-        """Apply one probe result. A database failure drops this result (logged), never the engine."""
+        """Apply one probe result; the raw result goes to the batched writer.
+
+        A database failure leaves the check's state where it was, so the next result retries
+        the transition; it never stops the engine.
+        """
+        at = self._clock.now()
+        changed = False
         try:
             async with self._lock:
-                changed = await self._apply_in_transaction(check, result)
+                changed = await self._advance(check, result, at)
         except (SQLAlchemyError, OSError) as error:
-            log.error("result of check %s dropped: database error: %s", check.id, error)
-            return
+            log.error("check %s: state change not saved, retried next run: %s", check.id, error)
         except Exception:  # a bug must cost one result, never the engine
-            log.exception("result of check %s dropped: unexpected error", check.id)
-            return
+            log.exception("check %s: result not applied: unexpected error", check.id)
+        self._writer.add(check, result, at, self._states.get(check.id, CheckState()))
         if changed:
             await self._on_change()
 
-    async def _apply_in_transaction(self, check: CheckConfig, result: ProbeResult) -> bool:
-        at = self._clock.now()
+    async def _advance(self, check: CheckConfig, result: ProbeResult, at: datetime) -> bool:
+        """Move the check's state; only a change of state costs a transaction."""
+        before = self._states.get(check.id, CheckState())
+        after, transition = advance(
+            before, result.ok, check.failures_to_alert, check.successes_to_recover
+        )
+        changed = False
+        if after.state != before.state:
+            changed = await self._apply_in_transaction(check, result, after, transition, at)
+        self._states[check.id] = after
+        return changed
+
+    async def _apply_in_transaction(
+        self,
+        check: CheckConfig,
+        result: ProbeResult,
+        after: CheckState,
+        transition: Transition | None,
+        at: datetime,
+    ) -> bool:
         async with self._database.transaction() as session:
-            await record_result(session=session, check_id=check.id, result=result, at=at)
-            before = await load_check_state(session=session, check_id=check.id)
-            after, transition = advance(
-                before, result.ok, check.failures_to_alert, check.successes_to_recover
-            )
             await save_check_state(
                 session=session, check_id=check.id, state=after, result=result, at=at
             )

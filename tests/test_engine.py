@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from monitor.config import Config, parse_config
 from monitor.domain import ComponentStatus, IncidentStatus, Severity
 from monitor.engine import AlertEngine
+from monitor.result_writer import ResultWriter
 from monitor.storage.database import Database
 from monitor.storage.tables import alerts, components, incident_updates, incidents, timeline_events
 from tests.support import FAIL, OK, FakeClock
@@ -59,7 +60,8 @@ class Harness:
     def __init__(self, database: Database, config: Config, clock: FakeClock) -> None:
         self.database, self.config, self.clock = database, config, clock
         self.changes = 0
-        self.engine = AlertEngine(database, config, clock, on_change=self._changed)
+        self.writer = ResultWriter(database, clock)
+        self.engine = AlertEngine(database, config, clock, self.writer, on_change=self._changed)
 
     async def _changed(self) -> None:
         self.changes += 1
@@ -75,7 +77,7 @@ class Harness:
             value = await s.scalar(
                 select(components.c.status).where(components.c.id == component_id)
             )
-        return ComponentStatus(value)
+        return ComponentStatus(str(value))
 
     async def incidents(self) -> list[Any]:
         async with self.database.transaction() as s:

@@ -150,6 +150,22 @@ class SeverityPolicy(Strict):
         return merged
 
 
+class Retention(Strict):
+    """How long raw results and per-minute rollups are kept."""
+
+    raw: Duration = Field(default=7 * 86400.0, description="raw probe results")
+    rollup: Duration = Field(
+        default=366 * 86400.0, description="per-minute rollups (uptime bars, charts)"
+    )
+
+    @field_validator("raw", "rollup")
+    @classmethod
+    def _at_least_an_hour(cls, value: float) -> float:
+        if value < 3600:
+            raise ValueError("must be at least 1h")
+        return value
+
+
 class ConfigBase(Strict):
     """The whole config file; ``checks`` is narrowed per registry by ``config_model``."""
 
@@ -158,3 +174,4 @@ class ConfigBase(Strict):
     components: tuple[Component, ...] = Field(min_length=1)
     checks: tuple[CheckConfig, ...] = ()
     severity: SeverityPolicy = Field(default_factory=SeverityPolicy)
+    retention: Retention = Field(default_factory=Retention)

@@ -4,27 +4,31 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from monitor.alerting import CheckState
 from monitor.domain import AlertState
-from monitor.storage.tables import alerts, checks, probe_results
+from monitor.storage.tables import alerts, checks
 from probes import ProbeResult
 
 
-async def load_check_state(*, session: AsyncSession, check_id: str) -> CheckState:
-    """Return the stored alert state of a check (ok for a check never run)."""
-    row = (
-        await session.execute(
-            select(
-                checks.c.state, checks.c.consecutive_failures, checks.c.consecutive_successes
-            ).where(checks.c.id == check_id)
+async def load_check_states(*, session: AsyncSession) -> dict[str, CheckState]:
+    """Return the stored alert state of every active check."""
+    rows = await session.execute(
+        select(
+            checks.c.id,
+            checks.c.state,
+            checks.c.consecutive_failures,
+            checks.c.consecutive_successes,
+        ).where(checks.c.active.is_(True))
+    )
+    return {
+        row.id: CheckState(
+            AlertState(row.state), row.consecutive_failures, row.consecutive_successes
         )
-    ).one_or_none()
-    if row is None:
-        return CheckState()
-    return CheckState(AlertState(row.state), row.consecutive_failures, row.consecutive_successes)
+        for row in rows
+    }
 
 
 async def save_check_state(
@@ -57,26 +61,4 @@ async def reset_orphan_check_states(*, session: AsyncSession) -> None:
             checks.c.id.not_in(firing),
         )
         .values(state=str(AlertState.OK), consecutive_failures=0, consecutive_successes=0)
-    )
-
-
-async def record_result(
-    *,
-    session: AsyncSession,
-    check_id: str,
-    result: ProbeResult,
-    at: datetime,
-    region: str = "local",
-) -> None:
-    """Store one probe result."""
-    await session.execute(
-        insert(probe_results).values(
-            check_id=check_id,
-            region=region,
-            observed_at=at,
-            ok=result.ok,
-            duration_ms=round(result.duration_s * 1000, 3),
-            error=result.failure_reason,
-            detail=result.to_json(),
-        )
     )

@@ -84,6 +84,22 @@ probe_results = Table(
     Column("error", Text, nullable=True),
     Column("detail", JSON, nullable=True),
     Index(None, "check_id", "observed_at"),
+    Index(None, "observed_at"),  # retention deletes by age
+)
+
+probe_rollups = Table(
+    "probe_rollups",
+    metadata,
+    Column("check_id", String(64), primary_key=True),
+    Column("region", String(64), primary_key=True),
+    Column("minute", UTCDateTime, primary_key=True),
+    Column("count", Integer, nullable=False),
+    Column("failures", Integer, nullable=False),
+    Column("latency_sum_ms", Float, nullable=False),
+    Column("latency_min_ms", Float, nullable=True),
+    Column("latency_max_ms", Float, nullable=True),
+    Column("sketch", JSON, nullable=False),
+    Index(None, "minute"),
 )
 
 alerts = Table(
