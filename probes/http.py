@@ -132,7 +132,7 @@ def _decode_body(raw: bytes) -> Any:
     text = raw.decode("utf-8", errors="replace")
     try:
         return json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # deeply nested JSON recurses past the limit
         return text
 
 

@@ -23,7 +23,14 @@ def validation_problems(error: ValidationError, kinds: Iterable[str]) -> list[st
     errors = error.errors()
     # A list whose items are all invalid is also "too short"; the item errors say more.
     kept = [e for e in errors if not (e["type"] == "too_short" and _has_deeper(e["loc"], errors))]
-    return [f"{_path(e['loc'], known)}: {_message(e, known)}" for e in kept]
+    return [f"{_path(_location(e), known)}: {_message(e, known)}" for e in kept]
+
+
+def _location(error: ErrorDetails) -> tuple[int | str, ...]:
+    # A tagged union reports a bad or missing tag at the item; people wrote it at `kind`.
+    if error["type"] in ("union_tag_invalid", "union_tag_not_found"):
+        return (*error["loc"], "kind")
+    return tuple(error["loc"])
 
 
 def _has_deeper(loc: tuple[int | str, ...], errors: list[ErrorDetails]) -> bool:
