@@ -168,13 +168,7 @@ def _judge(spec: DnsSpec, observed: dict[str, Any], duration_s: float, now: floa
     missing = _missing_answers(spec, observed["ANSWERS"])
     if missing:
         problems.append(f"answers lack {', '.join(repr(m) for m in missing)}")
-    return ProbeResult(
-        ok=not problems and all(o.ok for o in outcomes),
-        duration_s=duration_s,
-        observed=observed,
-        conditions=outcomes,
-        error="; ".join(problems) or None,
-    )
+    return ProbeResult.judged(outcomes, problems, duration_s, observed)
 
 
 def _missing_answers(spec: DnsSpec, answers: list[str]) -> list[str]:

@@ -13,13 +13,14 @@ import math
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 import aiohttp
 from prometheus_client.parser import text_string_to_metric_families
-from pydantic import AfterValidator, Field, HttpUrl
+from pydantic import Field, HttpUrl
 
 from probes.conditions import Condition, evaluate_all
+from probes.headers import Headers
 from probes.result import ConditionOutcome, ProbeResult
 from probes.selectors import Selector, SelectorField, format_sample
 from probes.spec import ProbeSpec
@@ -30,17 +31,6 @@ MAX_DETAIL = 200
 _ACCEPT = "text/plain;version=0.0.4;q=1,*/*;q=0.1"
 
 Aggregate = Literal["all", "any", "sum", "max", "min", "count"]
-
-
-def _no_line_breaks(headers: dict[str, str]) -> dict[str, str]:
-    for name, value in headers.items():
-        if any(c in name + value for c in "\r\n\0"):
-            raise ValueError(f"header {name!r} contains a line break or NUL")
-    return headers
-
-
-Headers = Annotated[dict[str, str], AfterValidator(_no_line_breaks)]
-"""Extra request headers, refused at config load when they would split the request."""
 
 
 class PrometheusScrapeSpec(ProbeSpec):

@@ -15,7 +15,8 @@ from typing import Any, ClassVar, Literal
 import httpx
 from pydantic import BaseModel, Field, HttpUrl, TypeAdapter, ValidationError
 
-from probes.prometheus_scrape import Aggregate, Headers, Sample, judge_samples
+from probes.headers import Headers
+from probes.prometheus_scrape import Aggregate, Sample, judge_samples
 from probes.result import ProbeResult
 from probes.spec import ProbeSpec
 

@@ -37,6 +37,23 @@ class ProbeResult:
     phases: dict[str, float] = field(default_factory=dict)
     """Seconds per phase of the run (e.g. dns, connect, first_byte, total), for metrics."""
 
+    @classmethod
+    def judged(
+        cls,
+        outcomes: tuple[ConditionOutcome, ...],
+        problems: list[str],
+        duration_s: float,
+        observed: dict[str, Any],
+    ) -> ProbeResult:
+        """Return a result that passed only if no built-in expectation failed and every condition held."""
+        return cls(
+            ok=not problems and all(o.ok for o in outcomes),
+            duration_s=duration_s,
+            observed=observed,
+            conditions=outcomes,
+            error="; ".join(problems) or None,
+        )
+
     @property
     def failure_reason(self) -> str | None:
         """Return why the run failed in words, or None when it passed."""

@@ -174,13 +174,7 @@ def _short_name(name: x509.Name) -> str:
 def _judge(spec: TlsSpec, observed: dict[str, Any], duration_s: float, now: float) -> ProbeResult:
     outcomes = evaluate_all(spec.conditions, {**observed, "NOW": now})
     problems = _expectation_problems(spec, observed)
-    return ProbeResult(
-        ok=not problems and all(o.ok for o in outcomes),
-        duration_s=duration_s,
-        observed=observed,
-        conditions=outcomes,
-        error="; ".join(problems) or None,
-    )
+    return ProbeResult.judged(outcomes, problems, duration_s, observed)
 
 
 def _expectation_problems(spec: TlsSpec, observed: dict[str, Any]) -> list[str]:
