@@ -22,6 +22,8 @@ log = logging.getLogger(__name__)
 ResultSink = Callable[[CheckConfig, ProbeResult], Awaitable[None]]
 # A probe enforces its own timeout; this margin only catches a probe that fails to.
 TIMEOUT_MARGIN_S = 1.0
+# Probes in flight at once: keeps the loop under its budget so probes measure targets, not us.
+DEFAULT_MAX_CONCURRENT = 1000
 
 
 class CheckScheduler:
@@ -33,7 +35,9 @@ class CheckScheduler:
         registry: Registry,
         sink: ResultSink,
         clock: Clock,
+        *,
         on_lag: Callable[[float], None] | None = None,
+        max_concurrent: int = DEFAULT_MAX_CONCURRENT,
     ) -> None:
         self._checks = list(checks)
         self._sink = sink
@@ -43,6 +47,7 @@ class CheckScheduler:
         }
         self._scheduler = AsyncIOScheduler(timezone="UTC")
         self._running: set[asyncio.Task[None]] = set()
+        self._slots = asyncio.Semaphore(max_concurrent)
         if on_lag is not None:
             self._scheduler.add_listener(_lag_listener(clock, on_lag), EVENT_JOB_SUBMITTED)
 
@@ -75,7 +80,8 @@ class CheckScheduler:
         if task is not None:
             self._running.add(task)
         try:
-            result = await self._probe(check)
+            async with self._slots:
+                result = await self._probe(check)
             await self._sink(check, result)
         finally:
             if task is not None:

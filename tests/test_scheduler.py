@@ -108,3 +108,19 @@ def test_start_offsets_are_stable_and_spread() -> None:
     assert offsets == [start_offset(f"check-{i}", 10.0) for i in range(200)]
     assert all(0 <= o < 10 for o in offsets)
     assert len({int(o) for o in offsets}) == 10  # every second of the interval gets some
+
+
+async def test_concurrency_is_bounded(registry: Registry) -> None:
+    configured = checks(
+        registry, *({"id": f"c{i}", "kind": "sleepy", "seconds": 0.05} for i in range(6))
+    )
+    done: list[str] = []
+
+    async def sink(check: CheckConfig, result: ProbeResult) -> None:
+        done.append(check.id)
+
+    SleepyProbe.most_in_flight.pop("0.05", None)
+    scheduler = CheckScheduler(configured, registry, sink, SystemClock(), max_concurrent=2)
+    await asyncio.gather(*(scheduler.run_check(check) for check in configured))
+    assert sorted(done) == [f"c{i}" for i in range(6)]
+    assert SleepyProbe.most_in_flight["0.05"] == 2
