@@ -6,6 +6,9 @@ histogram), and ``region`` is ``local`` until regional agents arrive.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from typing import Any
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from monitor.config import CheckConfig
@@ -49,6 +52,7 @@ class ProbeMetrics:
             buckets=LAG_BUCKETS,
             registry=registry,
         )
+        self._by_check: dict[tuple[str, str], _CheckSeries] = {}
         self.loop_lag = Histogram(
             "exwatch_event_loop_lag_seconds",
             "How late the event loop ran a timer (a busy loop skews probe timings)",
@@ -58,12 +62,38 @@ class ProbeMetrics:
 
     def observe(self, check: CheckConfig, result: ProbeResult, region: str = "local") -> None:
         """Record one run of ``check``."""
-        labels = (check.id, check.component, check.kind, region)
-        self.success.labels(*labels).set(1 if result.ok else 0)
-        self.runs.labels(*labels, "success" if result.ok else "failure").inc()
-        phases = result.phases or {"total": result.duration_s}
-        for phase, seconds in phases.items():
-            self.duration.labels(*labels, phase).observe(seconds)
+        series = self._series(check, region)
+        series.success.set(1 if result.ok else 0)
+        (series.passed if result.ok else series.failed).inc()
+        for phase, seconds in (result.phases or {"total": result.duration_s}).items():
+            histogram = series.phases.get(phase)
+            if histogram is None:
+                histogram = series.phases[phase] = self.duration.labels(*series.labels, phase)
+            histogram.observe(seconds)
         expiry = result.observed.get("CERT_EXPIRY")
         if isinstance(expiry, int | float) and not isinstance(expiry, bool):
-            self.cert_expiry.labels(*labels).set(expiry)
+            self.cert_expiry.labels(*series.labels).set(expiry)
+
+    def _series(self, check: CheckConfig, region: str) -> _CheckSeries:
+        # Looking children up by label values costs more than the observation itself.
+        key = (check.id, region)
+        series = self._by_check.get(key)
+        if series is None:
+            labels = (check.id, check.component, check.kind, region)
+            series = _CheckSeries(
+                labels,
+                self.success.labels(*labels),
+                self.runs.labels(*labels, "success"),
+                self.runs.labels(*labels, "failure"),
+            )
+            self._by_check[key] = series
+        return series
+
+
+@dataclass
+class _CheckSeries:
+    labels: tuple[str, str, str, str]
+    success: Any
+    passed: Any
+    failed: Any
+    phases: dict[str, Any] = field(default_factory=dict)

@@ -48,6 +48,7 @@ class ResultWriter:
         self._full = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self.dropped = 0
+        self._stopping = False
 
     def add(
         self,
@@ -107,17 +108,21 @@ class ResultWriter:
     async def stop(self) -> None:
         """Stop the loop and write everything still queued, partial minutes included."""
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            # Never cancel a flush half-way: the rows it took would be lost. Ask the loop to end.
+            self._stopping = True
+            self._full.set()
+            await self._task
+            self._task = None
         while await self.flush(everything=True) and (self._rows or self._runs):
             pass
 
     async def _loop(self) -> None:
-        while True:
+        while not self._stopping:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._full.wait(), timeout=self._flush_every)
             self._full.clear()
+            if self._stopping:
+                return
             try:
                 await self.flush()
             except Exception:  # keep flushing whatever one batch did

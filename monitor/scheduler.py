@@ -68,11 +68,15 @@ class CheckScheduler:
         self._scheduler.start()
 
     async def stop(self) -> None:
-        """Stop scheduling and wait briefly for runs in flight."""
+        """Stop scheduling, wait briefly for runs in flight, then close the probes' clients."""
         if self._scheduler.running:
             self._scheduler.shutdown(wait=False)
         if self._running:
             await asyncio.wait(self._running, timeout=5)
+        for probe in self._probes.values():
+            close = getattr(probe, "aclose", None)  # probes holding a client session have one
+            if close is not None:
+                await close()
 
     async def run_check(self, check: CheckConfig) -> None:
         """Run one check now and pass its result on."""

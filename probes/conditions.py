@@ -10,6 +10,7 @@ number, a duration (``30s``), a quoted string, ``true``, ``false`` or ``null``.
 from __future__ import annotations
 
 import ast
+import functools
 import math
 import operator
 import re
@@ -216,8 +217,14 @@ def _lookup(value: Any, path: str | None) -> Any:
         return value
     if not isinstance(value, dict | list):
         return _MISSING
-    matches = jsonpath.findall(path, value)
+    matches = _compiled(path).findall(value)
     return matches[0] if matches else _MISSING
+
+
+@functools.lru_cache(maxsize=4096)
+def _compiled(path: str) -> Any:
+    # Compiling a path costs more than evaluating it; a config has a bounded set of paths.
+    return jsonpath.compile(path)
 
 
 def _compare(left: Any, op: str, right: Any) -> bool:
