@@ -70,9 +70,12 @@ class CheckScheduler:
     async def stop(self) -> None:
         """Stop scheduling, wait briefly for runs in flight, then close the probes' clients."""
         if self._scheduler.running:
+            # Pause first: shutting down cancels the runs in flight, and their results would be
+            # lost (and logged as errors). Let them finish, then shut down.
+            self._scheduler.pause()
+            if self._running:
+                await asyncio.wait(self._running, timeout=5)
             self._scheduler.shutdown(wait=False)
-        if self._running:
-            await asyncio.wait(self._running, timeout=5)
         for probe in self._probes.values():
             close = getattr(probe, "aclose", None)  # probes holding a client session have one
             if close is not None:
