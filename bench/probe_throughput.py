@@ -73,6 +73,7 @@ async def exwatch_side(url: str, root: Path) -> dict[str, float]:
     cpu, started = cpu_seconds(), time.monotonic()
     await asyncio.gather(*(worker(i) for i in range(CONCURRENCY)))
     wall, cpu = time.monotonic() - started, cpu_seconds() - cpu
+    await services.scheduler.stop()  # closes the probes' client sessions
     await services.writer.stop()
     failed = sum(
         sample.value
