@@ -13,6 +13,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from monitor.clock import Clock, SystemClock
 from monitor.config import CheckConfig, Config
 from monitor.engine import AlertEngine
+from monitor.heartbeats import HeartbeatLedger
+from monitor.ingest import build_ingest_router
 from monitor.loop_lag import LoopLagMonitor
 from monitor.metrics import ProbeMetrics
 from monitor.publisher import SnapshotPublisher
@@ -21,7 +23,7 @@ from monitor.retention import RetentionJob
 from monitor.scheduler import CheckScheduler
 from monitor.storage.database import Database
 from monitor.views import SiteView
-from probes import REGISTRY, ProbeResult, Registry
+from probes import REGISTRY, HeartbeatProbe, ProbeResult, Registry
 from statuspage import SnapshotStore, build_router
 
 
@@ -39,6 +41,7 @@ class Services:
     loop_lag: LoopLagMonitor
     writer: ResultWriter
     retention: RetentionJob
+    heartbeats: HeartbeatLedger
 
 
 def build_services(
@@ -61,8 +64,14 @@ def build_services(
         metrics.observe(check, result)
         await engine.ingest(check, result)
 
+    heartbeats = HeartbeatLedger(database, config, clock)
     scheduler = CheckScheduler(
-        config.checks, registry, sink, clock, on_lag=metrics.scheduler_lag.observe
+        config.checks,
+        registry,
+        sink,
+        clock,
+        on_lag=metrics.scheduler_lag.observe,
+        probes={"heartbeat": HeartbeatProbe(heartbeats.last_push, lambda: clock.now().timestamp())},
     )
     loop_lag = LoopLagMonitor(metrics.loop_lag.observe)
     retention = RetentionJob(database, config.retention, clock)
@@ -77,6 +86,7 @@ def build_services(
         loop_lag,
         writer,
         retention,
+        heartbeats,
     )
 
 
@@ -86,6 +96,7 @@ def create_app(services: Services, *, run_checks: bool = True) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await services.engine.start()
+        await services.heartbeats.load()
         await services.publisher.publish_now()
         for background in (
             services.publisher,
@@ -113,6 +124,7 @@ def create_app(services: Services, *, run_checks: bool = True) -> FastAPI:
     )
     app.state.services = services
     app.include_router(build_router(services.store))
+    app.include_router(build_ingest_router(services.heartbeats))
 
     @app.get("/metrics", include_in_schema=False)
     def metrics() -> Response:

@@ -6,7 +6,7 @@ import asyncio
 import hashlib
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -38,13 +38,18 @@ class CheckScheduler:
         *,
         on_lag: Callable[[float], None] | None = None,
         max_concurrent: int = DEFAULT_MAX_CONCURRENT,
+        probes: Mapping[str, Probe[Any]] | None = None,
     ) -> None:
         self._checks = list(checks)
         self._sink = sink
         self._clock = clock
+        # Probes that need a service of exwatch's (e.g. heartbeats' ledger) come in ready-made.
         self._probes: dict[str, Probe[Any]] = {
-            kind.name: kind.factory() for kind in registry.kinds()
+            kind.name: kind.factory()
+            for kind in registry.kinds()
+            if kind.name not in (probes or {})
         }
+        self._probes.update(probes or {})
         self._scheduler = AsyncIOScheduler(timezone="UTC")
         self._running: set[asyncio.Task[None]] = set()
         self._slots = asyncio.Semaphore(max_concurrent)

@@ -6,6 +6,7 @@ Each kind is one module and one ``register`` line below.
 from probes.conditions import Condition, ConditionSyntaxError, parse_condition
 from probes.dns import DnsProbe, DnsSpec
 from probes.durations import Duration, format_duration, parse_duration
+from probes.heartbeat import HeartbeatProbe, HeartbeatSpec
 from probes.http import HttpProbe, HttpSpec
 from probes.jsonrpc import JsonRpcHeightProbe, JsonRpcHeightSpec
 from probes.prometheus_scrape import PrometheusScrapeProbe, PrometheusScrapeSpec
@@ -26,6 +27,7 @@ REGISTRY.register("websocket", WebsocketSpec, WebsocketProbe)
 REGISTRY.register("jsonrpc_height", JsonRpcHeightSpec, JsonRpcHeightProbe)
 REGISTRY.register("prometheus_scrape", PrometheusScrapeSpec, PrometheusScrapeProbe)
 REGISTRY.register("promql", PromqlSpec, PromqlProbe)
+REGISTRY.register("heartbeat", HeartbeatSpec, HeartbeatProbe)
 
 __all__ = [
     "REGISTRY",
@@ -35,6 +37,8 @@ __all__ = [
     "DnsProbe",
     "DnsSpec",
     "Duration",
+    "HeartbeatProbe",
+    "HeartbeatSpec",
     "HttpProbe",
     "HttpSpec",
     "JsonRpcHeightProbe",

@@ -66,7 +66,9 @@ def _message(error: ErrorDetails, kinds: set[str]) -> str:
     if kind == "union_tag_not_found":
         return f"required (one of: {', '.join(sorted(kinds))})"
     if kind == "too_short":
-        return f"must have at least {error.get('ctx', {}).get('min_length', 1)} item(s)"
+        least = error.get("ctx", {}).get("min_length", 1)
+        unit = "characters" if isinstance(error.get("input"), str) else "item(s)"
+        return f"must have at least {least} {unit}"
     message = error["msg"]
     for prefix in ("Value error, ", "Assertion failed, "):
         message = message.removeprefix(prefix)

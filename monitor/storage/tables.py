@@ -102,6 +102,14 @@ probe_rollups = Table(
     Index(None, "minute"),
 )
 
+heartbeats = Table(
+    "heartbeats",
+    metadata,
+    Column("check_id", String(64), primary_key=True),
+    Column("last_push_at", UTCDateTime, nullable=False),
+    Column("pushes", BigId, nullable=False, server_default="0"),
+)
+
 alerts = Table(
     "alerts",
     metadata,
