@@ -22,7 +22,7 @@ from monitor.demo.exchange import (
 )
 from monitor.demo.faults import FaultTable
 from monitor.demo.scenario import SCENARIO, ClearFaults, InjectFault, Step, run_scenario
-from probes import HttpProbe, HttpSpec, ProbeResult
+from probes import REGISTRY, HttpProbe, HttpSpec, ProbeResult
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "exchange.yaml"
 SLOW_DELAY = 0.05
@@ -85,8 +85,7 @@ def test_config_has_a_latency_check_for_funding_and_market_data(config: ConfigBa
 
 async def test_every_check_passes_against_a_healthy_exchange(config: ConfigBase) -> None:
     for check in config.checks:
-        assert isinstance(check, HttpSpec)
-        result = await HttpProbe().run(check)
+        result = await REGISTRY.get(check.kind).factory().run(check)
         assert result.observed["STATUS"] == 200, check.id
         assert result.ok, f"{check.id}: {result.failure_reason}"
 
