@@ -12,6 +12,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 
 from monitor.clock import Clock, SystemClock
 from monitor.config import CheckConfig, Config
+from monitor.config.models import LOCAL_REGION
 from monitor.engine import AlertEngine
 from monitor.heartbeats import HeartbeatLedger
 from monitor.ingest import build_ingest_router
@@ -66,7 +67,7 @@ def build_services(
 
     heartbeats = HeartbeatLedger(database, config, clock)
     scheduler = CheckScheduler(
-        config.checks,
+        [c for c in config.checks if LOCAL_REGION in c.regions],  # agents run the other regions
         registry,
         sink,
         clock,

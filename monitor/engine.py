@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from monitor.alerting import CheckState, Transition, advance
 from monitor.clock import Clock
 from monitor.config import CheckConfig, Config
+from monitor.config.models import LOCAL_REGION
 from monitor.domain import worst_status
 from monitor.incidents import IncidentManager
 from monitor.result_writer import ResultWriter
@@ -25,7 +26,12 @@ from monitor.storage.alerts import (
     resolve_alert,
 )
 from monitor.storage.catalog import sync_catalog
-from monitor.storage.checks import load_check_states, reset_orphan_check_states, save_check_state
+from monitor.storage.checks import (
+    ensure_check_regions,
+    load_region_states,
+    reset_check_states,
+    save_region_state,
+)
 from monitor.storage.components import component_status, set_component_status
 from monitor.storage.database import Database
 from monitor.storage.incidents import open_incident_for
@@ -55,7 +61,8 @@ class AlertEngine:
         self._writer = writer
         # Alert states live in memory for speed and in the database for restarts: every change
         # of state is written before it is used, and start() loads them back.
-        self._states: dict[str, CheckState] = {}
+        self._states: dict[tuple[str, str], CheckState] = {}
+        self._alerting: set[str] = set()  # checks whose alert is firing
         self._config = config
         self._clock = clock
         self._on_change = on_change
@@ -66,75 +73,122 @@ class AlertEngine:
     async def start(self) -> None:
         """Bring the catalog in step with the config; close alerts of checks removed or moved."""
         at = self._clock.now()
-        placement = {c.id: c.component for c in self._config.checks}
         async with self._lock, self._database.transaction() as session:
             await sync_catalog(session=session, config=self._config, now=at)
-            for alert in await firing_check_alerts(session=session):
-                where = placement.get(alert.check_id or "")
-                if where == alert.component_id:
-                    continue
-                reason = (
-                    "the check was removed from the config"
-                    if where is None
-                    else f"the check now watches {where}"
-                )
-                await resolve_alert(session=session, alert_id=alert.id, at=at)
-                await append_event(
-                    session=session,
-                    at=at,
-                    kind="alert_recovered",
-                    alert_id=alert.id,
-                    check_id=alert.check_id,
-                    component_id=alert.component_id,
-                    reason=reason,
-                )
-                await self._refresh_component(session, alert.component_id, at)
-            # A check whose alert was closed above (or that comes back later) starts from ok.
-            await reset_orphan_check_states(session=session)
-            self._states = await load_check_states(session=session)
+            keys = [(c.id, region) for c in self._config.checks for region in c.regions]
+            await ensure_check_regions(session=session, keys=keys)
+            closed = await self._close_stale_alerts(session, at)
+            # A check whose alert was closed here starts again from ok in every region.
+            await reset_check_states(session=session, check_ids=closed)
+            self._states = await load_region_states(session=session)
+            firing = await firing_check_alerts(session=session)
+            self._alerting = {a.check_id for a in firing if a.check_id is not None}
 
-    async def ingest(self, check: CheckConfig, result: ProbeResult) -> None:
-        """Apply one probe result; the raw result goes to the batched writer.
+    async def _close_stale_alerts(self, session: AsyncSession, at: datetime) -> list[str]:
+        placement = {c.id: c.component for c in self._config.checks}
+        closed: list[str] = []
+        for alert in await firing_check_alerts(session=session):
+            where = placement.get(alert.check_id or "")
+            if where == alert.component_id:
+                continue
+            reason = (
+                "the check was removed from the config"
+                if where is None
+                else f"the check now watches {where}"
+            )
+            await resolve_alert(session=session, alert_id=alert.id, at=at)
+            await append_event(
+                session=session, at=at, kind="alert_recovered", alert_id=alert.id,
+                check_id=alert.check_id, component_id=alert.component_id, reason=reason,
+            )  # fmt: skip
+            await self._refresh_component(session, alert.component_id, at)
+            closed.append(alert.check_id or "")
+        return closed
 
-        A database failure leaves the check's state where it was, so the next result retries
-        the transition; it never stops the engine.
+    async def ingest(
+        self,
+        check: CheckConfig,
+        result: ProbeResult,
+        region: str = LOCAL_REGION,
+        observed_at: datetime | None = None,
+    ) -> None:
+        """Apply one result from ``region``; the raw result goes to the batched writer.
+
+        A database failure leaves the state where it was, so the next result retries the
+        transition; it never stops the engine.
         """
         at = self._clock.now()
         changed = False
         try:
             async with self._lock:
-                changed = await self._advance(check, result, at)
+                changed = await self._advance(check, result, region, at)
         except (SQLAlchemyError, OSError) as error:
             log.error("check %s: state change not saved, retried next run: %s", check.id, error)
         except Exception:  # a bug must cost one result, never the engine
             log.exception("check %s: result not applied: unexpected error", check.id)
-        self._writer.add(check, result, at, self._states.get(check.id, CheckState()))
+        state = self._states.get((check.id, region), CheckState())
+        self._writer.add(check, result, observed_at or at, state, region)
         if changed:
             await self._on_change()
 
-    async def _advance(self, check: CheckConfig, result: ProbeResult, at: datetime) -> bool:
-        """Move the check's state; only a change of state costs a transaction."""
-        before = self._states.get(check.id, CheckState())
-        after, transition = advance(
-            before, result.ok, check.failures_to_alert, check.successes_to_recover
-        )
+    async def _advance(
+        self, check: CheckConfig, result: ProbeResult, region: str, at: datetime
+    ) -> bool:
+        """Move the region's state, then the check's alert by quorum; only changes cost a transaction."""
+        key = (check.id, region)
+        before = self._states.get(key, CheckState())
+        after, _ = advance(before, result.ok, check.failures_to_alert, check.successes_to_recover)
+        transition = self._quorum_transition(check, key, after)
         changed = False
-        if after.state != before.state:
-            changed = await self._apply_in_transaction(check, result, after, transition, at)
-        self._states[check.id] = after
+        if after.state != before.state or transition is not None:
+            changed = await self._apply_in_transaction(
+                check, result, key=key, after=after, transition=transition, at=at
+            )
+        self._states[key] = after
+        if transition is Transition.FIRED:
+            self._alerting.add(check.id)
+        elif transition is Transition.RECOVERED:
+            self._alerting.discard(check.id)
         return changed
+
+    def _quorum_transition(
+        self, check: CheckConfig, key: tuple[str, str], after: CheckState
+    ) -> Transition | None:
+        """Fire when enough regions fail (the quorum), recover when fewer do."""
+        failing = sum(
+            1
+            for region in check.regions
+            if (
+                after
+                if (check.id, region) == key
+                else self._states.get((check.id, region), CheckState())
+            ).state.is_open
+        )
+        alerting = check.id in self._alerting
+        if failing >= check.required_failures and not alerting:
+            return Transition.FIRED
+        if failing < check.required_failures and alerting:
+            return Transition.RECOVERED
+        return None
 
     async def _apply_in_transaction(
         self,
         check: CheckConfig,
         result: ProbeResult,
+        *,
+        key: tuple[str, str],
         after: CheckState,
         transition: Transition | None,
         at: datetime,
     ) -> bool:
         async with self._database.transaction() as session:
-            await save_check_state(
-                session=session, check_id=check.id, state=after, result=result, at=at
+            await save_region_state(
+                session=session,
+                key=key,
+                state=after,
+                ok=result.ok,
+                error=result.failure_reason,
+                at=at,
             )
             if transition is None:
                 return False

@@ -43,7 +43,7 @@ class ResultWriter:
         self._flush_every = flush_every
         self._max_batch = max_batch
         self._rows: deque[dict[str, Any]] = deque(maxlen=max_buffer)
-        self._runs: dict[str, dict[str, Any]] = {}
+        self._runs: dict[tuple[str, str], dict[str, Any]] = {}
         self._rollups = RollupBuffer()
         self._full = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -68,8 +68,8 @@ class ResultWriter:
                 "duration_ms": duration_ms, "error": result.failure_reason, "detail": result.to_json(),
             }
         )  # fmt: skip
-        self._runs[check.id] = {
-            "check_id": check.id, "last_run_at": at, "last_ok": result.ok,
+        self._runs[(check.id, region)] = {
+            "run_check": check.id, "run_region": region, "last_run_at": at, "last_ok": result.ok,
             "last_error": result.failure_reason, "failures": state.failures, "successes": state.successes,
         }  # fmt: skip
         self._rollups.add(check.id, region, at, result.ok, duration_ms)
@@ -129,7 +129,10 @@ class ResultWriter:
                 log.exception("result flush failed")
 
     def _requeue(
-        self, rows: list[dict[str, Any]], runs: dict[str, dict[str, Any]], rollups: Any
+        self,
+        rows: list[dict[str, Any]],
+        runs: dict[tuple[str, str], dict[str, Any]],
+        rollups: Any,
     ) -> None:
         room = (self._rows.maxlen or 0) - len(self._rows)
         if len(rows) > room:  # keep the newest; the oldest are dropped and counted

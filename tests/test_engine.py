@@ -332,3 +332,42 @@ async def test_a_burst_of_dependents_posts_one_public_update(harness: Harness) -
     await harness.feed("btc-trading-check", FAIL, FAIL)  # joins after a quiet spell: an update
     assert await harness.count(incident_updates) == 2
     assert await harness.count(timeline_events, timeline_events.c.kind == "component_joined") == 2
+
+
+def regional_config(quorum: int | None = None) -> Config:
+    config = make_config()
+    checks = tuple(
+        c.model_copy(update={"regions": ("local", "tokyo", "osaka"), "quorum": quorum})
+        if c.id == "login-check"
+        else c
+        for c in config.checks
+    )
+    return config.model_copy(update={"checks": checks})
+
+
+async def test_a_quorum_of_regions_must_fail_to_alert(database: Database, clock: FakeClock) -> None:
+    h = await started(database, regional_config(), clock)  # 3 regions: a majority is 2
+    check = next(c for c in h.config.checks if c.id == "login-check")
+    for _ in range(3):
+        await h.engine.ingest(check, FAIL, region="tokyo")
+    assert await h.status("login") == ComponentStatus.OPERATIONAL  # one region alone is held back
+    for _ in range(2):
+        await h.engine.ingest(check, FAIL, region="osaka")
+    assert await h.status("login") == ComponentStatus.MAJOR_OUTAGE
+    [incident] = await h.incidents()
+    restarted = await started(database, regional_config(), clock)  # per-region state survives
+    for _ in range(2):
+        await restarted.engine.ingest(check, OK, region="osaka")
+    assert await restarted.status("login") == ComponentStatus.OPERATIONAL
+    [incident] = await restarted.incidents()
+    assert incident.status == IncidentStatus.RESOLVED
+
+
+async def test_an_explicit_quorum_of_one_alerts_on_any_region(
+    database: Database, clock: FakeClock
+) -> None:
+    h = await started(database, regional_config(quorum=1), clock)
+    check = next(c for c in h.config.checks if c.id == "login-check")
+    for _ in range(2):
+        await h.engine.ingest(check, FAIL, region="osaka")
+    assert await h.status("login") == ComponentStatus.MAJOR_OUTAGE

@@ -16,7 +16,7 @@ from monitor.result_writer import ResultWriter
 from monitor.retention import RetentionJob
 from monitor.sketch import LatencySketch
 from monitor.storage.database import Database
-from monitor.storage.tables import checks, metadata, probe_results, probe_rollups
+from monitor.storage.tables import check_regions, metadata, probe_results, probe_rollups
 from probes import ProbeResult
 from tests.support import START, FakeClock
 from tests.test_engine import Harness, make_config, started
@@ -59,7 +59,9 @@ async def test_results_are_written_in_batches_with_minute_rollups(
     assert await writer.flush()
     async with database.transaction() as s:
         [row] = (await s.execute(select(probe_rollups))).all()
-        last = await s.scalar(select(checks.c.last_run_at).where(checks.c.id == check.id))
+        last = await s.scalar(
+            select(check_regions.c.last_run_at).where(check_regions.c.check_id == check.id)
+        )
     values = row._mapping
     assert (values["count"], values["failures"]) == (3, 1)
     assert (values["latency_min_ms"], values["latency_max_ms"], values["latency_sum_ms"]) == (

@@ -20,6 +20,8 @@ Identifier = Annotated[
     ),
 ]
 FailureStatus = Literal["degraded_performance", "partial_outage", "major_outage"]
+LOCAL_REGION = "local"
+"""The region of checks exwatch runs itself; any other region is served by agents."""
 
 
 class Strict(BaseModel):
@@ -93,6 +95,19 @@ class CheckCommon(Strict):
     on_failure: FailureStatus = Field(
         default="major_outage", description="the component's status while this check fails"
     )
+    regions: tuple[Identifier, ...] = Field(
+        default=(LOCAL_REGION,),
+        min_length=1,
+        description="where the check runs: 'local' is exwatch itself, others are agents",
+    )
+    quorum: int | None = Field(
+        default=None, ge=1, description="regions that must fail to alert (default: a majority)"
+    )
+
+    @property
+    def required_failures(self) -> int:
+        """How many regions must be failing for the check's alert to fire."""
+        return self.quorum if self.quorum is not None else len(self.regions) // 2 + 1
 
     @field_validator("interval")
     @classmethod

@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 
-from monitor.config.models import ConfigBase
+from monitor.config.models import LOCAL_REGION, ConfigBase
 
 
 def reference_problems(config: ConfigBase) -> list[str]:
@@ -53,6 +53,16 @@ def _check_references(config: ConfigBase) -> list[str]:
         if check.component not in components:
             problems.append(
                 f"checks[{i}].component: {_unknown('component', check.component, components)}"
+            )
+        if check.kind == "heartbeat" and tuple(check.regions) != (LOCAL_REGION,):
+            problems.append(
+                f"checks[{i}].regions: a heartbeat is received by exwatch itself: only 'local'"
+            )
+        if len(set(check.regions)) != len(check.regions):
+            problems.append(f"checks[{i}].regions: a region is listed twice")
+        if check.quorum is not None and check.quorum > len(check.regions):
+            problems.append(
+                f"checks[{i}].quorum: {check.quorum} is more than the {len(check.regions)} regions listed"
             )
         if check.timeout > check.interval:
             problems.append(

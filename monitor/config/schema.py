@@ -25,6 +25,11 @@ def config_model(registry: Registry = REGISTRY) -> type[ConfigBase]:
     )
 
 
+def check_union(registry: Registry = REGISTRY) -> Any:
+    """Return the type of one check: a union of every registered kind, told apart by ``kind``."""
+    return config_model(registry).model_fields["checks"].annotation.__args__[0]  # type: ignore[union-attr]
+
+
 def json_schema(registry: Registry = REGISTRY) -> dict[str, Any]:
     """Return the config's JSON Schema, for editors' YAML completion."""
     schema = config_model(registry).model_json_schema()

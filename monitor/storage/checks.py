@@ -1,64 +1,74 @@
-"""Reading and saving a check's alert state, and recording its probe results."""
+"""Each check's alert state per region: loaded at start, saved on every change of state."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from monitor.alerting import CheckState
 from monitor.domain import AlertState
-from monitor.storage.tables import alerts, checks
-from probes import ProbeResult
+from monitor.storage.tables import check_regions
+
+RegionKey = tuple[str, str]
+"""(check id, region)."""
 
 
-async def load_check_states(*, session: AsyncSession) -> dict[str, CheckState]:
-    """Return the stored alert state of every active check."""
-    rows = await session.execute(
-        select(
-            checks.c.id,
-            checks.c.state,
-            checks.c.consecutive_failures,
-            checks.c.consecutive_successes,
-        ).where(checks.c.active.is_(True))
-    )
+async def ensure_check_regions(*, session: AsyncSession, keys: Iterable[RegionKey]) -> None:
+    """Create the state row of every (check, region) the config has and the table lacks."""
+    existing = {
+        (r.check_id, r.region)
+        for r in await session.execute(select(check_regions.c.check_id, check_regions.c.region))
+    }
+    missing = [{"check_id": c, "region": r} for c, r in keys if (c, r) not in existing]
+    if missing:
+        await session.execute(insert(check_regions), missing)
+
+
+async def load_region_states(*, session: AsyncSession) -> dict[RegionKey, CheckState]:
+    """Return the stored alert state of every (check, region)."""
+    rows = await session.execute(select(check_regions))
     return {
-        row.id: CheckState(
+        (row.check_id, row.region): CheckState(
             AlertState(row.state), row.consecutive_failures, row.consecutive_successes
         )
         for row in rows
     }
 
 
-async def save_check_state(
-    *, session: AsyncSession, check_id: str, state: CheckState, result: ProbeResult, at: datetime
+async def save_region_state(
+    *,
+    session: AsyncSession,
+    key: RegionKey,
+    state: CheckState,
+    ok: bool,
+    error: str | None,
+    at: datetime,
 ) -> None:
-    """Store the check's new alert state and a summary of its last run."""
-    await session.execute(
-        update(checks)
-        .where(checks.c.id == check_id)
-        .values(
-            state=str(state.state),
-            consecutive_failures=state.failures,
-            consecutive_successes=state.successes,
-            last_run_at=at,
-            last_ok=result.ok,
-            last_error=result.failure_reason,
-        )
+    """Store a (check, region)'s new alert state and a summary of its last run."""
+    values = {
+        "state": str(state.state), "consecutive_failures": state.failures,
+        "consecutive_successes": state.successes, "last_run_at": at, "last_ok": ok, "last_error": error,
+    }  # fmt: skip
+    result = await session.execute(
+        update(check_regions)
+        .where(check_regions.c.check_id == key[0], check_regions.c.region == key[1])
+        .values(**values)
     )
+    if not getattr(result, "rowcount", 0):
+        await session.execute(
+            insert(check_regions).values(check_id=key[0], region=key[1], **values)
+        )
 
 
-async def reset_orphan_check_states(*, session: AsyncSession) -> None:
-    """Set checks that claim an open alert but have no firing alert back to ok."""
-    firing = select(alerts.c.check_id).where(
-        alerts.c.status == "firing", alerts.c.check_id.is_not(None)
-    )
-    await session.execute(
-        update(checks)
-        .where(
-            checks.c.state.in_([str(AlertState.FIRING), str(AlertState.RECOVERING)]),
-            checks.c.id.not_in(firing),
+async def reset_check_states(*, session: AsyncSession, check_ids: Iterable[str]) -> None:
+    """Set every region of these checks back to ok (their alert was closed from outside)."""
+    ids = list(check_ids)
+    if ids:
+        await session.execute(
+            update(check_regions)
+            .where(check_regions.c.check_id.in_(ids))
+            .values(state=str(AlertState.OK), consecutive_failures=0, consecutive_successes=0)
         )
-        .values(state=str(AlertState.OK), consecutive_failures=0, consecutive_successes=0)
-    )

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from monitor.rollups import MinuteRollup, RollupKey
 from monitor.sketch import LatencySketch
-from monitor.storage.tables import checks, probe_results, probe_rollups
+from monitor.storage.tables import check_regions, probe_results, probe_rollups
 
 
 async def record_results(*, session: AsyncSession, rows: Sequence[Mapping[str, Any]]) -> None:
@@ -21,12 +21,15 @@ async def record_results(*, session: AsyncSession, rows: Sequence[Mapping[str, A
 
 
 async def record_check_runs(*, session: AsyncSession, runs: Sequence[Mapping[str, Any]]) -> None:
-    """Store each check's newest run and failure/success streaks (one row per check)."""
+    """Store each (check, region)'s newest run and failure/success streaks."""
     if not runs:
         return
     statement = (
-        update(checks)
-        .where(checks.c.id == bindparam("check_id"))
+        update(check_regions)
+        .where(
+            check_regions.c.check_id == bindparam("run_check"),
+            check_regions.c.region == bindparam("run_region"),
+        )
         .values(
             last_run_at=bindparam("last_run_at"),
             last_ok=bindparam("last_ok"),

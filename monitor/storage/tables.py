@@ -72,6 +72,19 @@ checks = Table(
     Column("created_at", UTCDateTime, nullable=False),
 )
 
+check_regions = Table(
+    "check_regions",
+    metadata,
+    Column("check_id", String(64), primary_key=True),
+    Column("region", String(64), primary_key=True),
+    Column("state", String(16), nullable=False, server_default="ok"),
+    Column("consecutive_failures", Integer, nullable=False, server_default="0"),
+    Column("consecutive_successes", Integer, nullable=False, server_default="0"),
+    Column("last_run_at", UTCDateTime, nullable=True),
+    Column("last_ok", Boolean, nullable=True),
+    Column("last_error", Text, nullable=True),
+)
+
 probe_results = Table(
     "probe_results",
     metadata,

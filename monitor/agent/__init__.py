@@ -1,0 +1,34 @@
+"""The regional probe agent: runs its region's checks and reports results to an exwatch server.
+
+``exwatch agent --server URL --region NAME --token T`` fetches the checks assigned to the region
+from ``/api/agent/checks``, runs them with the project's scheduler, keeps every result in an
+on-disk buffer and pushes the buffer to ``/api/agent/results`` in batches, so a server outage
+or an agent restart loses nothing (up to the buffer's bound).
+"""
+
+from monitor.agent.api import (
+    AgentApi,
+    AgentApiError,
+    CheckSet,
+    RejectedError,
+    RetryableError,
+    UnauthorizedError,
+)
+from monitor.agent.buffer import DiskBuffer
+from monitor.agent.runner import Agent, AgentStats, result_payload, run_agent
+from monitor.agent.settings import AgentSettings
+
+__all__ = [
+    "Agent",
+    "AgentApi",
+    "AgentApiError",
+    "AgentSettings",
+    "AgentStats",
+    "CheckSet",
+    "DiskBuffer",
+    "RejectedError",
+    "RetryableError",
+    "UnauthorizedError",
+    "result_payload",
+    "run_agent",
+]

@@ -1,0 +1,265 @@
+"""run_agent: fetch this region's checks, run them, buffer each result on disk, push in batches.
+
+Three activities share one event loop: the scheduler runs checks and appends results to the disk
+buffer; a push loop sends the buffer's oldest results every push interval (draining a backlog
+batch after batch); a refetch loop asks for the check set and reschedules when its version
+changes. Delivery is at least once: a push whose answer is lost is sent again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from dataclasses import dataclass
+from datetime import datetime
+
+from monitor.agent.api import (
+    AgentApi,
+    AgentApiError,
+    CheckSet,
+    RejectedError,
+    RetryableError,
+    UnauthorizedError,
+)
+from monitor.agent.buffer import DiskBuffer
+from monitor.agent.settings import AgentSettings
+from monitor.clock import Clock, SystemClock
+from monitor.config import CheckConfig
+from monitor.scheduler import CheckScheduler
+from probes import REGISTRY, ProbeResult
+
+log = logging.getLogger(__name__)
+# Kinds only the central server can judge: a heartbeat is a push that arrives there, not here.
+SERVER_SIDE_KINDS = frozenset({"heartbeat"})
+# An unchanged failure is logged again after this long, so a long outage stays visible.
+RELOG_AFTER_S = 60.0
+
+
+async def run_agent(settings: AgentSettings, *, stop: asyncio.Event | None = None) -> None:
+    """Run the probe agent until ``stop`` is set (or the task is cancelled)."""
+    buffer = await asyncio.to_thread(DiskBuffer, settings.buffer_path, settings.max_buffered)
+    try:
+        async with AgentApi(settings) as api:
+            await Agent(settings, api, buffer).run(stop or asyncio.Event())
+    finally:
+        buffer.close()
+
+
+@dataclass
+class AgentStats:
+    """What the agent did with its results since it started."""
+
+    buffered: int = 0
+    pushed: int = 0
+    rejected_batches: int = 0
+    rejected_results: int = 0
+
+
+class Agent:
+    """One region's agent: the scheduler, the disk buffer and the server, tied together."""
+
+    def __init__(
+        self,
+        settings: AgentSettings,
+        api: AgentApi,
+        buffer: DiskBuffer,
+        clock: Clock | None = None,
+    ) -> None:
+        self._settings = settings
+        self._api = api
+        self._buffer = buffer
+        self._clock = clock or SystemClock()
+        self._scheduler: CheckScheduler | None = None
+        self._check_set: CheckSet | None = None
+        self._refetching = asyncio.Lock()
+        self._fetch_log = _FailureLog("fetching checks")
+        self._push_log = _FailureLog("pushing results")
+        self.stats = AgentStats()
+
+    @property
+    def check_ids(self) -> frozenset[str]:
+        """The ids of the checks in the current check set (empty before the first fetch)."""
+        checks = self._check_set.checks if self._check_set else ()
+        return frozenset(check.id for check in checks)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Fetch, run and push until ``stop`` is set; then send what is left, briefly."""
+        log.info(
+            "agent for region %s of %s starting; %d results buffered from before",
+            self._settings.region, self._settings.server_url, await self._buffer.count(),
+        )  # fmt: skip
+        try:
+            async with asyncio.TaskGroup() as tasks:
+                tasks.create_task(self._refetch_loop(stop))
+                tasks.create_task(self._push_loop(stop))
+        finally:
+            await self._stop_scheduler()
+        await self._final_push()
+
+    async def _refetch_loop(self, stop: asyncio.Event) -> None:
+        while True:
+            await self.refetch()
+            # Until a first check set arrives there is nothing to run: ask again sooner.
+            delay = self._settings.refetch_interval
+            if self._check_set is None:
+                delay = min(delay, self._settings.push_interval)
+            if not await _sleep_unless(stop, delay):
+                return
+
+    async def refetch(self) -> None:
+        """Fetch the check set now and reschedule if its version changed."""
+        async with self._refetching:  # the push loop may refetch too, after a rejection
+            try:
+                check_set = await self._api.fetch_checks()
+            except AgentApiError as error:
+                self._fetch_log.failed(error)
+                return
+            self._fetch_log.succeeded()
+            if self._check_set is None or check_set.version != self._check_set.version:
+                await self._reschedule(check_set)
+
+    async def _reschedule(self, check_set: CheckSet) -> None:
+        runnable = [c for c in check_set.checks if c.kind not in SERVER_SIDE_KINDS]
+        skipped = sorted(c.id for c in check_set.checks if c.kind in SERVER_SIDE_KINDS)
+        if skipped:
+            log.warning("not running server-side checks here: %s", ", ".join(skipped))
+        await self._stop_scheduler()
+        scheduler = CheckScheduler(runnable, REGISTRY, self._record, self._clock)
+        scheduler.start()
+        self._scheduler, self._check_set = scheduler, check_set
+        log.info("running %d checks (check set version %s)", len(runnable), check_set.version)
+
+    async def _stop_scheduler(self) -> None:
+        scheduler, self._scheduler = self._scheduler, None
+        if scheduler is not None:
+            await scheduler.stop()
+
+    async def _record(self, check: CheckConfig, result: ProbeResult) -> None:
+        payload = result_payload(check.id, self._clock.now(), result)
+        try:
+            await self._buffer.append([payload])
+        except Exception:  # a full or broken disk must not stop the checks
+            log.exception("could not buffer a result of check %s; it is lost", check.id)
+            return
+        self.stats.buffered += 1
+
+    async def _push_loop(self, stop: asyncio.Event) -> None:
+        while await _sleep_unless(stop, self._settings.push_interval):
+            await self.push_backlog(stop)
+
+    async def _final_push(self) -> None:
+        # What does not go out in time stays on disk for the next start.
+        try:
+            async with asyncio.timeout(self._settings.request_timeout):
+                await self.push_backlog(asyncio.Event())
+        except TimeoutError:
+            log.info("stopping with %d results still buffered", await self._buffer.count())
+
+    async def push_backlog(self, stop: asyncio.Event) -> None:
+        """Push the buffer's results batch after batch until it is empty or a push fails."""
+        while not stop.is_set():
+            batch = await self._buffer.peek(self._settings.batch_size)
+            if not batch or not await self._push(batch):
+                return
+            if len(batch) < self._settings.batch_size:
+                return
+
+    async def _push(self, batch: list[tuple[int, str]]) -> bool:
+        """Push one batch; return whether to go on with the next."""
+        try:
+            accepted = await self._api.push([payload for _, payload in batch])
+        except RejectedError as error:
+            await self._handle_rejection(batch, error)
+            return True
+        except RetryableError as error:
+            self._push_log.failed(error, f"; {await self._buffer.count()} results buffered")
+            return False
+        self._push_log.succeeded()
+        self.stats.pushed += accepted
+        await self._buffer.remove([id_ for id_, _ in batch])
+        return True
+
+    async def _handle_rejection(self, batch: list[tuple[int, str]], error: RejectedError) -> None:
+        """Drop results of checks the server no longer has, else drop the whole batch."""
+        # The usual cause is a check set changed on the server: refetch and keep what still
+        # belongs, which the next push sends. A batch rejected with nothing to weed out is
+        # dropped, so one bad batch never blocks the buffer.
+        await self.refetch()
+        known = self.check_ids
+        unknown = [id_ for id_, payload in batch if _check_id(payload) not in known]
+        partial = 0 < len(unknown) < len(batch)
+        doomed = unknown if partial else [id_ for id_, _ in batch]
+        self.stats.rejected_batches += 0 if partial else 1
+        self.stats.rejected_results += len(doomed)
+        await self._buffer.remove(doomed)
+        what = "results of checks no longer in this region" if partial else "a batch of results"
+        log.error(
+            "the server rejected %s: dropped %d (%d rejected in all): %s",
+            what, len(doomed), self.stats.rejected_results, error,
+        )  # fmt: skip
+
+
+def result_payload(check_id: str, at: datetime, result: ProbeResult) -> str:
+    """Return one result as the JSON object the server's results endpoint takes."""
+    return json.dumps(
+        {
+            "check_id": check_id,
+            "observed_at": at.isoformat(),
+            "ok": result.ok,
+            "duration_s": round(result.duration_s, 6),
+            "error": result.error,
+            **result.to_json(),  # observed, conditions and phases, JSON-safe
+        },
+        separators=(",", ":"),
+    )
+
+
+def _check_id(payload: str) -> str | None:
+    try:
+        check_id = json.loads(payload).get("check_id")
+    except (ValueError, AttributeError):
+        return None
+    return check_id if isinstance(check_id, str) else None
+
+
+async def _sleep_unless(stop: asyncio.Event, seconds: float) -> bool:
+    """Sleep ``seconds`` unless ``stop`` is set first; return whether to carry on."""
+    try:
+        async with asyncio.timeout(seconds):
+            await stop.wait()
+    except TimeoutError:
+        return True
+    return False
+
+
+class _FailureLog:
+    """Logs when a call starts failing, changes failure, or recovers, not at every retry."""
+
+    def __init__(self, what: str) -> None:
+        self._what = what
+        self._failures = 0
+        self._last: tuple[str, float] | None = None  # message, when logged
+
+    def failed(self, error: AgentApiError, detail: str = "") -> None:
+        """Note a failed attempt; log it if it is news (or the same failure, a while later)."""
+        self._failures += 1
+        message, now = str(error), time.monotonic()
+        last = self._last
+        if last is not None and last[0] == message and now - last[1] < RELOG_AFTER_S:
+            return
+        self._last = (message, now)
+        unauthorized = isinstance(error, UnauthorizedError)
+        log.log(
+            logging.ERROR if unauthorized else logging.WARNING,
+            "%s failed (attempt %d), will retry: %s%s%s",
+            self._what, self._failures, message,
+            " (check the agent's --token)" if unauthorized else "", detail,
+        )  # fmt: skip
+
+    def succeeded(self) -> None:
+        """Note a success; log the recovery after failures."""
+        if self._failures:
+            log.info("%s works again after %d failed attempts", self._what, self._failures)
+        self._failures, self._last = 0, None

@@ -1,0 +1,48 @@
+"""AgentSettings: where the server is, which region this agent probes from, and its limits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class AgentSettings:
+    """How one regional probe agent talks to its exwatch server and buffers results on disk."""
+
+    server_url: str
+    """The exwatch server's base URL, e.g. ``https://status.example.com``."""
+    region: str
+    """The region this agent probes from; the server picks the checks that run here."""
+    token: str = field(repr=False)  # never shown in logs or tracebacks
+    """The bearer token the server expects from agents."""
+    buffer_dir: Path | None = None
+    """Where the result buffer lives; ``./exwatch-agent-<region>`` when not given."""
+    max_buffered: int = 100_000
+    """Results kept on disk while the server is unreachable; past it the oldest are dropped."""
+    push_interval: float = 2.0
+    """Seconds between pushes of buffered results."""
+    refetch_interval: float = 30.0
+    """Seconds between fetches of this region's check set."""
+    batch_size: int = 1000
+    """Results sent in one request at most."""
+    request_timeout: float = 10.0
+    """Seconds one request to the server may take."""
+
+    def __post_init__(self) -> None:
+        if not self.server_url.startswith(("http://", "https://")):
+            raise ValueError(f"server URL must start with http:// or https://: {self.server_url!r}")
+        if not self.region.strip():
+            raise ValueError("region must not be empty")
+        if not self.token:
+            raise ValueError("token must not be empty")
+        if self.max_buffered < 1 or self.batch_size < 1:
+            raise ValueError("max_buffered and batch_size must be at least 1")
+        if min(self.push_interval, self.refetch_interval, self.request_timeout) <= 0:
+            raise ValueError("intervals and the request timeout must be positive")
+
+    @property
+    def buffer_path(self) -> Path:
+        """The SQLite file holding buffered results."""
+        directory = self.buffer_dir or Path(f"exwatch-agent-{self.region}")
+        return directory / "buffer.sqlite3"
