@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import datetime
 
 from fastapi import FastAPI, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
+from monitor.agent_api import Ingest, build_agent_router
 from monitor.clock import Clock, SystemClock
 from monitor.config import CheckConfig, Config
 from monitor.config.models import LOCAL_REGION
@@ -43,14 +45,18 @@ class Services:
     writer: ResultWriter
     retention: RetentionJob
     heartbeats: HeartbeatLedger
+    metrics: ProbeMetrics
+    agent_token: str | None = None
 
 
 def build_services(
     config: Config,
     database: Database,
     clock: Clock | None = None,
+    *,
     registry: Registry = REGISTRY,
     metrics_registry: CollectorRegistry | None = None,
+    agent_token: str | None = None,
 ) -> Services:
     """Create the engine, scheduler, snapshot publisher and metrics for ``config``."""
     clock = clock or SystemClock()
@@ -88,6 +94,8 @@ def build_services(
         writer,
         retention,
         heartbeats,
+        metrics,
+        agent_token,
     )
 
 
@@ -126,6 +134,9 @@ def create_app(services: Services, *, run_checks: bool = True) -> FastAPI:
     app.state.services = services
     app.include_router(build_router(services.store))
     app.include_router(build_ingest_router(services.heartbeats))
+    app.include_router(
+        build_agent_router(services.config, services.agent_token, _agent_ingest(services))
+    )
 
     @app.get("/metrics", include_in_schema=False)
     def metrics() -> Response:
@@ -138,6 +149,16 @@ def create_app(services: Services, *, run_checks: bool = True) -> FastAPI:
         return JSONResponse({"ok": ready}, status_code=200 if ready else 503)
 
     return app
+
+
+def _agent_ingest(services: Services) -> Ingest:
+    async def ingest(
+        check: CheckConfig, result: ProbeResult, region: str, observed_at: datetime
+    ) -> None:
+        services.metrics.observe(check, result, region)
+        await services.engine.ingest(check, result, region=region, observed_at=observed_at)
+
+    return ingest
 
 
 def site_view(config: Config) -> SiteView:

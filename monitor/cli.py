@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Coroutine
 from pathlib import Path
@@ -94,7 +95,9 @@ def _until_stopped(main: Coroutine[Any, Any, int]) -> int:
 async def _serve(config: Config, host: str, port: int) -> int:
     database = await open_database()
     try:
-        services = build_services(config, database)
+        services = build_services(
+            config, database, agent_token=os.environ.get("EXWATCH_AGENT_TOKEN")
+        )
         typer.echo(f"exwatch: status page at http://{host}:{port}/", err=True)
         await uvicorn_server(create_app(services), host, port).serve()
     finally:

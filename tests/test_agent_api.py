@@ -1,0 +1,133 @@
+"""The server side of regional agents: checks handed out per region, result batches in, quorum applied."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from prometheus_client import CollectorRegistry
+from pydantic import TypeAdapter
+
+from monitor.app import build_services, create_app
+from monitor.config import Config
+from monitor.config.schema import check_union
+from monitor.storage.database import Database
+from monitor.storage.migrate import upgrade
+from tests.support import FakeClock
+from tests.test_engine import Harness, regional_config
+
+TOKEN = "agent-secret-token"
+AUTH = {"authorization": f"Bearer {TOKEN}"}
+
+
+async def serve(
+    tmp_path: Path, token: str | None
+) -> AsyncIterator[tuple[FastAPI, Config, Database]]:
+    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'agents.db'}")
+    await upgrade(database)
+    config = regional_config()
+    services = build_services(
+        config, database, FakeClock(), metrics_registry=CollectorRegistry(), agent_token=token
+    )
+    app = create_app(services, run_checks=False)
+    async with app.router.lifespan_context(app):
+        yield app, config, database
+    await database.close()
+
+
+@pytest.fixture
+async def served(tmp_path: Path) -> AsyncIterator[tuple[FastAPI, Config, Database]]:
+    async for value in serve(tmp_path, TOKEN):
+        yield value
+
+
+async def call(app: FastAPI, method: str, path: str, **kwargs: Any) -> httpx.Response:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://t"
+    ) as client:
+        return await client.request(method, path, **kwargs)
+
+
+def failure(check_id: str = "login-check") -> dict[str, Any]:
+    return {"check_id": check_id, "observed_at": datetime.now(UTC).isoformat(), "ok": False,
+            "duration_s": 0.01, "error": "status 503", "phases": {"total": 0.01}}  # fmt: skip
+
+
+async def test_each_region_gets_its_checks(served: tuple[FastAPI, Config, Database]) -> None:
+    app, _, _ = served
+    assert (
+        await call(app, "GET", "/api/agent/checks", params={"region": "tokyo"})
+    ).status_code == 401
+    tokyo = (
+        await call(app, "GET", "/api/agent/checks", params={"region": "tokyo"}, headers=AUTH)
+    ).json()
+    again = (
+        await call(app, "GET", "/api/agent/checks", params={"region": "tokyo"}, headers=AUTH)
+    ).json()
+    [check] = TypeAdapter(list[check_union()]).validate_python(tokyo["checks"])
+    assert check.id == "login-check" and tokyo["version"] == again["version"]
+    nowhere = (
+        await call(app, "GET", "/api/agent/checks", params={"region": "paris"}, headers=AUTH)
+    ).json()
+    assert nowhere["checks"] == [] and nowhere["version"] != tokyo["version"]
+
+
+async def test_batches_apply_the_quorum(served: tuple[FastAPI, Config, Database]) -> None:
+    app, config, database = served
+    batch = {"region": "tokyo", "results": [failure(), failure()]}
+    assert (await call(app, "POST", "/api/agent/results", json=batch, headers=AUTH)).json() == {
+        "accepted": 2
+    }
+    probe = Harness(database, config, FakeClock())
+    assert await probe.status("login") == "operational"  # one region of three is not a quorum
+    batch["region"] = "osaka"
+    await call(app, "POST", "/api/agent/results", json=batch, headers=AUTH)
+    assert await probe.status("login") == "major_outage"
+
+
+@pytest.mark.parametrize(
+    ("batch", "status", "error"),
+    [
+        (
+            {"region": "tokyo", "results": [failure("nope")]},
+            422,
+            "results[0].check_id: 'nope': unknown check",
+        ),
+        ({"region": "paris", "results": [failure()]}, 422, "not assigned to region 'paris'"),
+        ({"region": "local", "results": [failure()]}, 422, "not assigned to region 'local'"),
+    ],
+)
+async def test_batches_that_can_never_be_accepted_are_4xx(
+    served: tuple[FastAPI, Config, Database], batch: dict[str, Any], status: int, error: str
+) -> None:
+    app, _, _ = served
+    response = await call(app, "POST", "/api/agent/results", json=batch, headers=AUTH)
+    assert response.status_code == status and error in response.json()["error"]
+
+
+async def test_a_malformed_batch_is_422_naming_the_field(
+    served: tuple[FastAPI, Config, Database],
+) -> None:
+    app, _, _ = served
+    response = await call(
+        app,
+        "POST",
+        "/api/agent/results",
+        json={"region": "tokyo", "results": [{"ok": 1}]},
+        headers=AUTH,
+    )
+    assert response.status_code == 422
+    assert ["body", "results", 0, "check_id"] in [e["loc"] for e in response.json()["detail"]]
+
+
+async def test_without_a_token_configured_agents_are_refused(tmp_path: Path) -> None:
+    async for app, _, _ in serve(tmp_path, None):
+        response = await call(
+            app, "GET", "/api/agent/checks", params={"region": "tokyo"}, headers=AUTH
+        )
+        assert response.status_code == 503 and "EXWATCH_AGENT_TOKEN" in response.json()["error"]
