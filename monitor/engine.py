@@ -16,6 +16,7 @@ from monitor.config import CheckConfig, Config
 from monitor.config.models import LOCAL_REGION
 from monitor.domain import worst_status
 from monitor.incidents import IncidentManager
+from monitor.region_guard import RegionGuard
 from monitor.result_writer import ResultWriter
 from monitor.storage.alerts import (
     firing_alert,
@@ -63,6 +64,8 @@ class AlertEngine:
         # of state is written before it is used, and start() loads them back.
         self._states: dict[tuple[str, str], CheckState] = {}
         self._alerting: set[str] = set()  # checks whose alert is firing
+        self._guard = RegionGuard()
+        self._held_back: set[str] = set()  # regions whose failures do not count now
         self._config = config
         self._clock = clock
         self._on_change = on_change
@@ -136,6 +139,7 @@ class AlertEngine:
     ) -> bool:
         """Move the region's state, then the check's alert by quorum; only changes cost a transaction."""
         key = (check.id, region)
+        await self._judge_region(check, result, region, at)
         before = self._states.get(key, CheckState())
         after, _ = advance(before, result.ok, check.failures_to_alert, check.successes_to_recover)
         transition = self._quorum_transition(check, key, after)
@@ -155,14 +159,17 @@ class AlertEngine:
         self, check: CheckConfig, key: tuple[str, str], after: CheckState
     ) -> Transition | None:
         """Fire when enough regions fail (the quorum), recover when fewer do."""
-        failing = sum(
-            1
-            for region in check.regions
-            if (
+
+        def state_of(region: str) -> CheckState:
+            return (
                 after
                 if (check.id, region) == key
                 else self._states.get((check.id, region), CheckState())
-            ).state.is_open
+            )
+
+        # A region held back by the connectivity guard neither fails nor passes the check.
+        failing = sum(
+            1 for r in check.regions if r not in self._held_back and state_of(r).state.is_open
         )
         alerting = check.id in self._alerting
         if failing >= check.required_failures and not alerting:
@@ -170,6 +177,27 @@ class AlertEngine:
         if failing < check.required_failures and alerting:
             return Transition.RECOVERED
         return None
+
+    async def _judge_region(
+        self, check: CheckConfig, result: ProbeResult, region: str, at: datetime
+    ) -> None:
+        """Feed the connectivity guard; record when a region starts or stops being held back."""
+        self._guard.observe(region, check.id, check.component, result.ok, at.timestamp())
+        held = self._guard.held_back(region, at.timestamp())
+        if held == (region in self._held_back):
+            return
+        (self._held_back.add if held else self._held_back.discard)(region)
+        kind = "region_held_back" if held else "region_released"
+        reason = (
+            "nearly every check from this region fails while other regions see the targets up"
+            if held
+            else "checks from this region pass again"
+        )
+        log.warning("region %s %s: %s", region, "held back" if held else "released", reason)
+        async with self._database.transaction() as session:
+            await append_event(
+                session=session, at=at, kind=kind, reason=reason, data={"region": region}
+            )
 
     async def _apply_in_transaction(
         self,

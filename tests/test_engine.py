@@ -371,3 +371,28 @@ async def test_an_explicit_quorum_of_one_alerts_on_any_region(
     for _ in range(2):
         await h.engine.ingest(check, FAIL, region="osaka")
     assert await h.status("login") == ComponentStatus.MAJOR_OUTAGE
+
+
+async def test_a_cut_off_region_is_held_back_instead_of_paging_for_everything(
+    database: Database, clock: FakeClock
+) -> None:
+    config = make_config()
+    everywhere = config.model_copy(
+        update={
+            "checks": tuple(
+                c.model_copy(update={"regions": ("local", "tokyo"), "quorum": 1})
+                for c in config.checks
+            )
+        }
+    )
+    h = await started(database, everywhere, clock)
+    for check in everywhere.checks:
+        await h.engine.ingest(check, OK, region="local")
+    for _ in range(3):  # tokyo loses its uplink: every check fails there, at once
+        for check in everywhere.checks:
+            await h.engine.ingest(check, FAIL, region="tokyo")
+    assert await h.incidents() == []
+    assert await h.count(timeline_events, timeline_events.c.kind == "region_held_back") == 1
+    for check in everywhere.checks:
+        await h.engine.ingest(check, OK, region="tokyo")
+    assert await h.count(timeline_events, timeline_events.c.kind == "region_released") == 1

@@ -1,0 +1,67 @@
+"""The connectivity guard: a region whose probes nearly all fail at once, across unrelated targets,
+while other regions see those targets fine, has lost its own network — its failures are held back.
+
+With a single region nothing is ever held back: from one vantage point a whole-exchange outage and
+a lost uplink look the same, and missing a real outage is the worse mistake.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class GuardPolicy:
+    """When a region counts as cut off."""
+
+    window_s: float = 120.0
+    min_checks: int = 10
+    min_components: int = 3
+    failing_ratio: float = 0.9
+    healthy_peer_ratio: float = (
+        0.5  # another region failing less than this proves the targets are up
+    )
+
+
+@dataclass(slots=True)
+class _Last:
+    ok: bool
+    component: str
+    at: float
+
+
+class RegionGuard:
+    """Remembers each region's newest result per check and judges whether the region is cut off."""
+
+    def __init__(self, policy: GuardPolicy | None = None) -> None:
+        self._policy = policy or GuardPolicy()
+        self._last: dict[str, dict[str, _Last]] = {}
+
+    def observe(self, region: str, check_id: str, component: str, ok: bool, now: float) -> None:
+        """Note one result."""
+        self._last.setdefault(region, {})[check_id] = _Last(ok, component, now)
+
+    def held_back(self, region: str, now: float) -> bool:
+        """True when ``region`` looks cut off and its failures should not count."""
+        if not self._cut_off_alone(region, now):
+            return False
+        return any(
+            self._failing_ratio(other, now) < self._policy.healthy_peer_ratio
+            for other in self._last
+            if other != region and self._recent(other, now)
+        )
+
+    def _cut_off_alone(self, region: str, now: float) -> bool:
+        recent = self._recent(region, now)
+        components = {item.component for item in recent}
+        if len(recent) < self._policy.min_checks or len(components) < self._policy.min_components:
+            return False
+        return self._failing_ratio(region, now) >= self._policy.failing_ratio
+
+    def _failing_ratio(self, region: str, now: float) -> float:
+        recent = self._recent(region, now)
+        return sum(not item.ok for item in recent) / len(recent) if recent else 0.0
+
+    def _recent(self, region: str, now: float) -> list[_Last]:
+        cutoff = now - self._policy.window_s
+        return [item for item in self._last.get(region, {}).values() if item.at >= cutoff]
