@@ -189,12 +189,13 @@ class Agent:
         await self.refetch()
         known = self.check_ids
         unknown = [id_ for id_, payload in batch if _check_id(payload) not in known]
-        partial = 0 < len(unknown) < len(batch)
-        doomed = unknown if partial else [id_ for id_, _ in batch]
-        self.stats.rejected_batches += 0 if partial else 1
+        if self._check_set is None:  # nothing to tell removed checks by
+            unknown = []
+        doomed = unknown or [id_ for id_, _ in batch]
+        self.stats.rejected_batches += 0 if unknown else 1
         self.stats.rejected_results += len(doomed)
         await self._buffer.remove(doomed)
-        what = "results of checks no longer in this region" if partial else "a batch of results"
+        what = "results of checks no longer in this region" if unknown else "a batch of results"
         log.error(
             "the server rejected %s: dropped %d (%d rejected in all): %s",
             what, len(doomed), self.stats.rejected_results, error,
