@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
@@ -63,10 +64,28 @@ class AgentBatch(BaseModel):
     results: list[AgentResult] = Field(max_length=MAX_BATCH)
 
 
+class RecentKeys:
+    """The newest ``limit`` keys seen; ``add`` says whether a key is new."""
+
+    def __init__(self, limit: int = 200_000) -> None:
+        self._keys: OrderedDict[tuple[str, str, str], None] = OrderedDict()
+        self._limit = limit
+
+    def add(self, key: tuple[str, str, str]) -> bool:
+        """Remember ``key``; False if it was already there."""
+        if key in self._keys:
+            return False
+        self._keys[key] = None
+        if len(self._keys) > self._limit:
+            self._keys.popitem(last=False)
+        return True
+
+
 def build_agent_router(config: Config, token: str | None, ingest: Ingest) -> APIRouter:
     """Return the agent routes; without a token configured they answer 503."""
     router = APIRouter(prefix="/api/agent")
     checks = {c.id: c for c in config.checks}
+    seen = RecentKeys()
 
     @router.get("/checks", summary="The checks a region's agents run")
     async def region_checks(
@@ -86,11 +105,17 @@ def build_agent_router(config: Config, token: str | None, ingest: Ingest) -> API
     async def results(batch: AgentBatch, authorization: str | None = Header(None)) -> JSONResponse:
         if (problem := _refusal(token, authorization) or _batch_problem(checks, batch)) is not None:
             return problem
+        accepted = 0
         for item in batch.results:
-            await ingest(
-                checks[item.check_id], item.to_probe_result(), batch.region, item.observed_at
-            )
-        return JSONResponse({"accepted": len(batch.results)})
+            # An agent resends a batch whose reply it lost; a result must count once.
+            if seen.add((batch.region, item.check_id, item.observed_at.isoformat())):
+                await ingest(
+                    checks[item.check_id], item.to_probe_result(), batch.region, item.observed_at
+                )
+                accepted += 1
+        return JSONResponse(
+            {"accepted": len(batch.results), "duplicates": len(batch.results) - accepted}
+        )
 
     return router
 

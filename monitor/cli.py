@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
+import signal
 import sys
 from collections.abc import Coroutine
 from pathlib import Path
@@ -13,6 +15,7 @@ import typer
 import uvloop
 from sqlalchemy.exc import SQLAlchemyError
 
+from monitor.agent import AgentSettings, BufferInUseError, run_agent
 from monitor.app import build_services, create_app
 from monitor.config import Config, ConfigError, json_schema, load_config
 from monitor.demo.runner import run_demo
@@ -53,6 +56,29 @@ def demo(
     _exit_if_port_taken(host, port)
     _exit_if_port_taken(host, exchange_port)
     raise typer.Exit(_until_stopped(_demo(host, port, exchange_port, scenario=not no_scenario)))
+
+
+@app.command()
+def agent(
+    server: Annotated[str, typer.Option(help="the exwatch server's URL")],
+    region: Annotated[str, typer.Option(help="the region this agent probes from")],
+    token: Annotated[
+        str,
+        typer.Option(
+            envvar="EXWATCH_AGENT_TOKEN", help="the agents' bearer token (or EXWATCH_AGENT_TOKEN)"
+        ),
+    ] = "",
+    buffer_dir: Annotated[
+        Path | None, typer.Option(help="where results wait while the server is away")
+    ] = None,
+) -> None:
+    """Run the checks of one region and push their results to the server."""
+    configure_logging()
+    try:
+        settings = AgentSettings(server, region, token, buffer_dir)
+    except ValueError as error:
+        _fail([f"agent: {error}"])
+    raise typer.Exit(_until_stopped(_agent(settings)))
 
 
 @app.command()
@@ -113,6 +139,18 @@ async def _demo(host: str, port: int, exchange_port: int, *, scenario: bool) -> 
         )
     finally:
         await database.close()
+
+
+async def _agent(settings: AgentSettings) -> int:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for number in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(number, stop.set)
+    try:
+        await run_agent(settings, stop=stop)
+    except BufferInUseError as error:
+        _fail([f"agent: {error}"])
+    return 0
 
 
 async def open_database() -> Database:

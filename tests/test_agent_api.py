@@ -80,9 +80,10 @@ async def test_each_region_gets_its_checks(served: tuple[FastAPI, Config, Databa
 async def test_batches_apply_the_quorum(served: tuple[FastAPI, Config, Database]) -> None:
     app, config, database = served
     batch = {"region": "tokyo", "results": [failure(), failure()]}
-    assert (await call(app, "POST", "/api/agent/results", json=batch, headers=AUTH)).json() == {
-        "accepted": 2
-    }
+    answer = (await call(app, "POST", "/api/agent/results", json=batch, headers=AUTH)).json()
+    assert answer == {"accepted": 2, "duplicates": 0}
+    resent = (await call(app, "POST", "/api/agent/results", json=batch, headers=AUTH)).json()
+    assert resent == {"accepted": 2, "duplicates": 2}  # a resent batch counts once
     probe = Harness(database, config, FakeClock())
     assert await probe.status("login") == "operational"  # one region of three is not a quorum
     batch["region"] = "osaka"

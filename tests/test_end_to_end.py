@@ -44,10 +44,10 @@ def fast_config(tmp_path: Path) -> Path:
 
 @contextmanager
 def exwatch_process(
-    tmp_path: Path, *args: str, **env: str
+    tmp_path: Path, *args: str, log_name: str = "exwatch.log", **env: str
 ) -> Iterator[tuple[subprocess.Popen[bytes], Path]]:
     """Run ``exwatch ARGS`` on a fresh SQLite file; stop it with SIGINT afterwards."""
-    log_path = tmp_path / "exwatch.log"
+    log_path = tmp_path / log_name
     environment = {
         **os.environ,
         "EXWATCH_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'e2e.db'}",
@@ -156,3 +156,47 @@ async def test_the_demo_prints_its_urls_and_serves_the_page(tmp_path: Path) -> N
             page = await client.get(f"http://127.0.0.1:{port}/")
         assert "すべてのシステムが正常に稼働しています" in page.text
     assert process.returncode == 0, log.read_text()
+
+
+async def test_an_agent_region_and_the_server_decide_by_quorum(tmp_path: Path) -> None:
+    exchange = await start_exchange("127.0.0.1", 0)
+    document = yaml.safe_load(fast_config(tmp_path).read_text())
+    for check in document["checks"]:
+        if check["component"] == "trading-engine":
+            check.update(regions=["local", "tokyo"], quorum=2)  # both must see it down
+    config = tmp_path / "regional.yaml"
+    config.write_text(yaml.safe_dump(document, allow_unicode=True))
+    port = free_port()
+    server = f"http://127.0.0.1:{port}"
+    summary_url = f"{server}/api/v2/summary.json?lang=en"
+    env = {"EXWATCH_DEMO_EXCHANGE_URL": exchange.url, "EXWATCH_AGENT_TOKEN": "test-agent-token"}
+    agent_args = (
+        "agent",
+        "--server",
+        server,
+        "--region",
+        "tokyo",
+        "--buffer-dir",
+        str(tmp_path / "agent"),
+    )
+    try:
+        with (
+            exwatch_process(tmp_path, "run", "--config", str(config), "--port", str(port), **env),
+            exwatch_process(tmp_path, *agent_args, log_name="agent.log", **env) as (
+                agent,
+                agent_log,
+            ),
+        ):
+            await wait_for(summary_url, all_operational, "every component operational")
+            exchange.faults.inject("trading-engine", FaultMode.DOWN, 120)
+            down = await wait_for(
+                summary_url, critical_and_open, "a critical incident seen from both regions"
+            )
+            assert down["status"]["indicator"] == "critical"
+            exchange.faults.clear()
+            await wait_for(
+                summary_url, lambda s: all_operational(s) and not s["incidents"], "recovery"
+            )
+        assert agent.returncode == 0, agent_log.read_text()
+    finally:
+        await exchange.stop()

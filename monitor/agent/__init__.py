@@ -14,7 +14,7 @@ from monitor.agent.api import (
     RetryableError,
     UnauthorizedError,
 )
-from monitor.agent.buffer import DiskBuffer
+from monitor.agent.buffer import BufferInUseError, DiskBuffer
 from monitor.agent.runner import Agent, AgentStats, result_payload, run_agent
 from monitor.agent.settings import AgentSettings
 
@@ -24,6 +24,7 @@ __all__ = [
     "AgentApiError",
     "AgentSettings",
     "AgentStats",
+    "BufferInUseError",
     "CheckSet",
     "DiskBuffer",
     "RejectedError",

@@ -26,6 +26,10 @@ INSERT OR IGNORE INTO counters (name, value) VALUES ('dropped', 0);
 """
 
 
+class BufferInUseError(Exception):
+    """Another agent holds the buffer file."""
+
+
 class DiskBuffer:
     """A bounded FIFO of JSON payloads in one SQLite file; ``dropped`` counts what fell off."""
 
@@ -34,10 +38,23 @@ class DiskBuffer:
             raise ValueError("max_items must be at least 1")
         path.parent.mkdir(parents=True, exist_ok=True)
         # One connection shared by worker threads; the lock serialises them.
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._db = sqlite3.connect(path, timeout=0.5, check_same_thread=False, isolation_level=None)
         self._lock = threading.Lock()
         self._max_items = max_items
+        try:
+            self._open()
+        except sqlite3.OperationalError as error:
+            self._db.close()
+            if "locked" not in str(error):
+                raise
+            raise BufferInUseError(
+                f"{path} is in use by another agent (run one agent per buffer directory)"
+            ) from None
+
+    def _open(self) -> None:
         with self._lock:
+            # Held until closed: two agents sharing a buffer would push every result twice.
+            self._db.execute("PRAGMA locking_mode=EXCLUSIVE")
             # WAL + NORMAL: a crash may lose the last moments, never corrupt the file.
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
