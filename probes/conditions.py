@@ -38,7 +38,7 @@ _OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
 }
 # Placeholders whose numbers are milliseconds, so that ``< 1s`` means ``< 1000``.
 _MILLISECOND_PLACEHOLDERS = frozenset(
-    {"RESPONSE_TIME", "DNS_TIME", "CONNECT_TIME", "FIRST_BYTE_TIME"}
+    {"RESPONSE_TIME", "DNS_TIME", "CONNECT_TIME", "TLS_TIME", "FIRST_BYTE_TIME"}
 )
 _TOKEN = re.compile(
     r"""\s*(?:

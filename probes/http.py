@@ -17,6 +17,7 @@ from probes.headers import Headers
 from probes.http_phases import PhaseTimer, build_trace_config
 from probes.result import ProbeResult
 from probes.spec import ProbeSpec
+from probes.tls_timing import CURRENT_SINK, timed_context
 
 DEFAULT_BODY_LIMIT = 1024 * 1024
 _TRACE = build_trace_config()
@@ -38,7 +39,7 @@ class HttpSpec(ProbeSpec):
     body_limit: int = Field(default=DEFAULT_BODY_LIMIT, ge=0, description="bytes of body read")
 
     placeholders: ClassVar[frozenset[str]] = frozenset(
-        {"STATUS", "RESPONSE_TIME", "DNS_TIME", "CONNECT_TIME", "FIRST_BYTE_TIME"}
+        {"STATUS", "RESPONSE_TIME", "DNS_TIME", "CONNECT_TIME", "TLS_TIME", "FIRST_BYTE_TIME"}
         | {"BODY", "SIZE", "TRUNCATED"}
     )
 
@@ -67,6 +68,7 @@ class HttpProbe:
     async def run(self, spec: HttpSpec) -> ProbeResult:
         """Send the request and evaluate the conditions; errors become failed results."""
         timer = PhaseTimer()
+        handshake = CURRENT_SINK.set(timer.record_tls)
         try:
             async with asyncio.timeout(spec.timeout):
                 observed = await self._request(spec, timer)
@@ -74,6 +76,8 @@ class HttpProbe:
             return _failed(timer, f"timed out after {spec.timeout:g}s")
         except (aiohttp.ClientError, OSError, ValueError) as error:
             return _failed(timer, f"{type(error).__name__}: {error}")
+        finally:
+            CURRENT_SINK.reset(handshake)
         phases = timer.phases()
         return _judge(spec, {**observed, **_milliseconds(phases)}, phases, self._clock.time())
 
@@ -84,7 +88,7 @@ class HttpProbe:
             headers=spec.headers,
             data=spec.body,
             allow_redirects=spec.follow_redirects,
-            ssl=spec.verify_tls,
+            ssl=timed_context(spec.verify_tls) if spec.url.scheme == "https" else spec.verify_tls,
             trace_request_ctx=timer,
         ) as response:
             raw, truncated = await _read_capped(response.content, spec.body_limit)
@@ -137,6 +141,7 @@ def _milliseconds(phases: dict[str, float]) -> dict[str, float]:
         "RESPONSE_TIME": round(phases["total"] * 1000, 3),
         "DNS_TIME": round(phases.get("dns", 0.0) * 1000, 3),
         "CONNECT_TIME": round(phases.get("connect", 0.0) * 1000, 3),
+        "TLS_TIME": round(phases.get("tls", 0.0) * 1000, 3),
         "FIRST_BYTE_TIME": round(phases.get("first_byte", 0.0) * 1000, 3),
     }
 

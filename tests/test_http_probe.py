@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import ssl
 from collections.abc import AsyncIterator
 
 import pytest
+import trustme
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
@@ -53,7 +55,11 @@ async def server() -> AsyncIterator[TestServer]:
 
 async def probe(server: TestServer, path: str, **fields: object) -> ProbeResult:
     spec = HttpSpec.model_validate({"kind": "http", "url": str(server.make_url(path)), **fields})
-    return await HttpProbe().run(spec)
+    http = HttpProbe()
+    try:
+        return await http.run(spec)
+    finally:
+        await http.aclose()
 
 
 async def test_a_healthy_endpoint_passes_with_observations(server: TestServer) -> None:
@@ -188,3 +194,32 @@ async def test_a_timeout_keeps_the_phases_it_reached(server: TestServer) -> None
     result = await probe(server, "/slow", timeout="200ms")
     assert result.error == "timed out after 0.2s"
     assert "connect" in result.phases and "first_byte" not in result.phases
+
+
+async def test_the_tls_handshake_is_its_own_phase() -> None:
+    authority = trustme.CA()
+    server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    authority.issue_cert("127.0.0.1").configure_cert(server_context)
+    app = web.Application()
+    app.add_routes([web.get("/health", _health)])
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=server_context)
+    await site.start()
+    url = f"https://127.0.0.1:{runner.addresses[0][1]}/health"
+    probe = HttpProbe()
+    try:
+        spec = HttpSpec.model_validate(
+            {"kind": "http", "url": url, "verify_tls": False, "conditions": ["[TLS_TIME] > 0"]}
+        )
+        result = await probe.run(spec)
+        refused = await probe.run(
+            HttpSpec.model_validate({"kind": "http", "url": url})
+        )  # CA not trusted
+    finally:
+        await probe.aclose()
+        await runner.cleanup()
+    assert result.ok, result.failure_reason
+    assert {"tls", "connect", "first_byte", "total"} <= set(result.phases)
+    assert result.phases["total"] >= result.phases["tls"] + result.phases["connect"]
+    assert not refused.ok and "certificate" in (refused.error or "").lower()
