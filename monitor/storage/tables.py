@@ -62,12 +62,6 @@ checks = Table(
     Column("id", String(64), primary_key=True),
     Column("component_id", String(64), nullable=False),
     Column("kind", String(32), nullable=False),
-    Column("state", String(16), nullable=False, server_default="ok"),
-    Column("consecutive_failures", Integer, nullable=False, server_default="0"),
-    Column("consecutive_successes", Integer, nullable=False, server_default="0"),
-    Column("last_run_at", UTCDateTime, nullable=True),
-    Column("last_ok", Boolean, nullable=True),
-    Column("last_error", Text, nullable=True),
     Column("active", Boolean, nullable=False, server_default=text("true")),
     Column("created_at", UTCDateTime, nullable=False),
 )
