@@ -128,9 +128,21 @@ class IncidentManager:
         is_root = await self._retitle_if_root(session, incident.id, component_id, status, at)
         # Dependents fail together within seconds: one public update says more than five.
         latest = await last_update_at(session=session, incident_id=incident.id)
-        if is_root or latest is None or (at - latest).total_seconds() >= JOIN_UPDATE_QUIET_S:
-            text = wording.joined_text(self._names[component_id], status)
-            await self._post(session, incident.id, incident.status, text, at)
+        names = self._names[component_id]
+        if is_root:
+            ids = await incident_component_ids(session=session, incident_id=incident.id)
+            dependents = [self._names[i] for i in ids if i != component_id and i in self._names]
+            await self._post(
+                session,
+                incident.id,
+                incident.status,
+                wording.root_text(names, status, dependents),
+                at,
+            )
+        elif latest is None or (at - latest).total_seconds() >= JOIN_UPDATE_QUIET_S:
+            await self._post(
+                session, incident.id, incident.status, wording.joined_text(names, status), at
+            )
 
     async def _retitle_if_root(
         self,

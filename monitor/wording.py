@@ -48,6 +48,22 @@ def joined_text(component: dict[str, str], status: ComponentStatus) -> dict[str,
     }
 
 
+def root_text(
+    component: dict[str, str], status: ComponentStatus, dependents: Sequence[dict[str, str]]
+) -> dict[str, str]:
+    """Return the update posted when the component the others depend on turns out affected too."""
+    words = STATUS_NAMES[status]
+    ja_deps = "、".join(d["ja"] for d in dependents)
+    en_deps = ", ".join(d["en"] for d in dependents)
+    return {
+        "ja": f"{component['ja']}で障害（{words['ja']}）が発生しています。{ja_deps}は{component['ja']}を利用しているため影響を受けています。引き続き調査しています。",
+        "en": (
+            f"{component['en']} is affected ({words['en'].lower()}); {en_deps} depend on it. "
+            "We are still investigating."
+        ),
+    }
+
+
 def resolved_text(components: Sequence[dict[str, str]]) -> dict[str, str]:
     """Return the public update posted when every affected component has recovered."""
     ja = "、".join(c["ja"] for c in components)

@@ -29,3 +29,8 @@ OK = ProbeResult(ok=True, duration_s=0.01, observed={"STATUS": 200})
 FAIL = ProbeResult(
     ok=False, duration_s=0.01, observed={"STATUS": 503}, error="status 503, expected 200"
 )
+
+# A database that refuses every connection at once. PostgreSQL on a closed port rather than an
+# SQLite file in a missing directory: aiosqlite's worker thread outlives the failed connect and
+# can raise in a later test once that test's event loop is gone.
+UNREACHABLE_DATABASE_URL = "postgresql+asyncpg://exwatch@127.0.0.1:9/unreachable"

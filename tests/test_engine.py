@@ -14,7 +14,7 @@ from monitor.engine import AlertEngine
 from monitor.result_writer import ResultWriter
 from monitor.storage.database import Database
 from monitor.storage.tables import alerts, components, incident_updates, incidents, timeline_events
-from tests.support import FAIL, OK, FakeClock
+from tests.support import FAIL, OK, UNREACHABLE_DATABASE_URL, FakeClock
 
 COMPONENTS: list[tuple[str, str, str, list[str]]] = [
     ("trading-engine", "trading", "trading", []),
@@ -246,7 +246,7 @@ async def test_a_removed_check_closes_its_alert_on_restart(
 
 
 async def test_a_database_failure_drops_the_result_not_the_engine(clock: FakeClock) -> None:
-    unreachable = Database("sqlite+aiosqlite:////nonexistent-directory/exwatch.db")
+    unreachable = Database(UNREACHABLE_DATABASE_URL)
     h = Harness(unreachable, make_config(), clock)
     await h.feed("login-check", FAIL, FAIL)  # logged and dropped, never raised
     assert h.changes == 0

@@ -18,7 +18,7 @@ from monitor.sketch import LatencySketch
 from monitor.storage.database import Database
 from monitor.storage.tables import check_regions, metadata, probe_results, probe_rollups
 from probes import ProbeResult
-from tests.support import START, FakeClock
+from tests.support import START, UNREACHABLE_DATABASE_URL, FakeClock
 from tests.test_engine import Harness, make_config, started
 
 
@@ -94,7 +94,7 @@ async def test_a_minute_written_twice_is_merged(database: Database, clock: FakeC
 async def test_a_failed_write_keeps_the_batch_and_a_full_buffer_drops_the_oldest(
     clock: FakeClock,
 ) -> None:
-    unreachable = Database("sqlite+aiosqlite:////nonexistent-directory/x.db")
+    unreachable = Database(UNREACHABLE_DATABASE_URL)
     writer = ResultWriter(unreachable, clock, max_buffer=3)
     check = make_config().checks[0]
     for latency in (1.0, 2.0, 3.0, 4.0):
