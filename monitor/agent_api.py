@@ -12,12 +12,12 @@ import hmac
 import json
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from fastapi import APIRouter, Header, Query
+from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from monitor.config import CheckConfig, Config
 from monitor.config.models import LOCAL_REGION
@@ -27,40 +27,54 @@ Ingest = Callable[[CheckConfig, ProbeResult, str, datetime], Awaitable[None]]
 MAX_BATCH = 5000
 
 
-class AgentOutcome(BaseModel):
+PHASES = frozenset({"dns", "connect", "tls", "first_byte", "total"})
+MAX_BODY_BYTES = 16 * 1024 * 1024
+
+
+class _Strict(BaseModel):
+    # NaN or infinity from an agent would poison sketches, JSON columns and metrics.
+    model_config = ConfigDict(extra="ignore", allow_inf_nan=False)
+
+
+class AgentOutcome(_Strict):
     """One condition's outcome as an agent reports it."""
 
-    condition: str
+    condition: str = Field(max_length=500)
     ok: bool
     observed: Any = None
 
 
-class AgentResult(BaseModel):
+class AgentResult(_Strict):
     """One probe result as an agent reports it."""
 
-    model_config = ConfigDict(extra="ignore")
-
-    check_id: str
-    observed_at: datetime
+    check_id: str = Field(max_length=64)
+    observed_at: AwareDatetime
     ok: bool
-    duration_s: float = Field(ge=0)
-    error: str | None = None
-    observed: dict[str, Any] = Field(default_factory=dict)
-    conditions: list[AgentOutcome] = Field(default_factory=list)
-    phases: dict[str, float] = Field(default_factory=dict)
+    duration_s: float = Field(ge=0, le=3600)
+    error: str | None = Field(default=None, max_length=2000)
+    observed: dict[str, Any] = Field(default_factory=dict, max_length=50)
+    conditions: list[AgentOutcome] = Field(default_factory=list, max_length=50)
+    phases: dict[str, float] = Field(default_factory=dict, max_length=len(PHASES))
+
+    @field_validator("phases")
+    @classmethod
+    def _known_phases(cls, phases: dict[str, float]) -> dict[str, float]:
+        unknown = sorted(set(phases) - PHASES)
+        if unknown:  # phase names become metric labels: only the known few
+            raise ValueError(f"unknown phase {unknown[0]!r} (known: {', '.join(sorted(PHASES))})")
+        return phases
 
     def to_probe_result(self) -> ProbeResult:
         """Return the result as the engine takes it."""
         outcomes = tuple(ConditionOutcome(c.condition, c.ok, c.observed) for c in self.conditions)
-        return ProbeResult(
-            self.ok, self.duration_s, self.observed, outcomes, self.error, self.phases
-        )
+        error = self.error.replace("\0", "") if self.error else None  # PostgreSQL text holds no NUL
+        return ProbeResult(self.ok, self.duration_s, self.observed, outcomes, error, self.phases)
 
 
-class AgentBatch(BaseModel):
+class AgentBatch(_Strict):
     """A batch of results from one region."""
 
-    region: str
+    region: str = Field(min_length=1, max_length=64)
     results: list[AgentResult] = Field(max_length=MAX_BATCH)
 
 
@@ -70,6 +84,9 @@ class RecentKeys:
     def __init__(self, limit: int = 200_000) -> None:
         self._keys: OrderedDict[tuple[str, str, str], None] = OrderedDict()
         self._limit = limit
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._keys
 
     def add(self, key: tuple[str, str, str]) -> bool:
         """Remember ``key``; False if it was already there."""
@@ -102,22 +119,45 @@ def build_agent_router(config: Config, token: str | None, ingest: Ingest) -> API
         return JSONResponse({"version": version, "checks": assigned})
 
     @router.post("/results", summary="A batch of results from a region's agent")
-    async def results(batch: AgentBatch, authorization: str | None = Header(None)) -> JSONResponse:
-        if (problem := _refusal(token, authorization) or _batch_problem(checks, batch)) is not None:
+    async def results(request: Request) -> JSONResponse:
+        # The token is checked before the body is read, so strangers cannot make us parse it.
+        if (problem := _refusal(token, request.headers.get("authorization"))) is not None:
             return problem
-        accepted = 0
+        batch = await _read_batch(request)
+        if isinstance(batch, JSONResponse):
+            return batch
+        if (problem := _batch_problem(checks, batch)) is not None:
+            return problem
+        duplicates = 0
         for item in batch.results:
             # An agent resends a batch whose reply it lost; a result must count once.
-            if seen.add((batch.region, item.check_id, item.observed_at.isoformat())):
-                await ingest(
-                    checks[item.check_id], item.to_probe_result(), batch.region, item.observed_at
-                )
-                accepted += 1
-        return JSONResponse(
-            {"accepted": len(batch.results), "duplicates": len(batch.results) - accepted}
-        )
+            key = (batch.region, item.check_id, item.observed_at.astimezone(UTC).isoformat())
+            if key in seen:
+                duplicates += 1
+                continue
+            when = item.observed_at.astimezone(UTC)
+            await ingest(checks[item.check_id], item.to_probe_result(), batch.region, when)
+            seen.add(key)
+        return JSONResponse({"accepted": len(batch.results), "duplicates": duplicates})
 
     return router
+
+
+async def _read_batch(request: Request) -> AgentBatch | JSONResponse:
+    declared = request.headers.get("content-length")
+    if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY_BYTES):
+        return JSONResponse({"error": f"a batch is at most {MAX_BODY_BYTES} bytes"}, 413)
+    body = await request.body()
+    if len(body) > MAX_BODY_BYTES:
+        return JSONResponse({"error": f"a batch is at most {MAX_BODY_BYTES} bytes"}, 413)
+    try:
+        return AgentBatch.model_validate_json(body)
+    except ValidationError as error:
+        problems = [
+            {"loc": list(e["loc"]), "msg": e["msg"]}
+            for e in error.errors(include_input=False, include_url=False)
+        ]
+        return JSONResponse({"error": "invalid batch", "detail": problems[:20]}, 422)
 
 
 def _refusal(token: str | None, authorization: str | None) -> JSONResponse | None:

@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import logging
 from collections import deque
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -59,6 +59,7 @@ class ResultWriter:
         region: str = "local",
     ) -> None:
         """Queue one result for the next flush."""
+        at = at.astimezone(UTC)  # minutes of results from every region line up
         if len(self._rows) == self._rows.maxlen:
             self.dropped += 1  # the deque drops the oldest row
         duration_ms = round(result.duration_s * 1000, 3)

@@ -60,14 +60,14 @@ class ProbeResult:
         if self.ok:
             return None
         if self.error:
-            return self.error
+            return _shorten(self.error)
         failed = [c.describe() for c in self.conditions if not c.ok]
-        return "; ".join(failed) or "failed"
+        return _shorten("; ".join(failed)) or "failed"
 
     def to_json(self) -> dict[str, Any]:
         """Return a JSON-safe dict of the observation, for storage and APIs."""
         return {
-            "phases": {k: round(v, 6) for k, v in self.phases.items()},
+            "phases": {k: round(v, 6) for k, v in self.phases.items() if math.isfinite(v)},
             "observed": {k: _json_safe(v) for k, v in self.observed.items()},
             "conditions": [
                 {"condition": c.condition, "ok": c.ok, "observed": _json_safe(c.observed)}

@@ -111,19 +111,53 @@ async def test_batches_that_can_never_be_accepted_are_4xx(
     assert response.status_code == status and error in response.json()["error"]
 
 
+@pytest.mark.parametrize(
+    ("result", "loc"),
+    [
+        ({"ok": 1}, ["results", 0, "check_id"]),
+        (
+            {**failure(), "observed_at": "2026-01-01T00:00:00"},
+            ["results", 0, "observed_at"],
+        ),  # no zone
+        ({**failure(), "phases": {"total": 0.1, "made_up": 1.0}}, ["results", 0, "phases"]),
+        ({**failure(), "error": "x" * 5000}, ["results", 0, "error"]),
+    ],
+)
 async def test_a_malformed_batch_is_422_naming_the_field(
-    served: tuple[FastAPI, Config, Database],
+    served: tuple[FastAPI, Config, Database], result: dict[str, Any], loc: list[Any]
 ) -> None:
     app, _, _ = served
     response = await call(
         app,
         "POST",
         "/api/agent/results",
-        json={"region": "tokyo", "results": [{"ok": 1}]},
+        json={"region": "tokyo", "results": [result]},
         headers=AUTH,
     )
     assert response.status_code == 422
-    assert ["body", "results", 0, "check_id"] in [e["loc"] for e in response.json()["detail"]]
+    assert loc in [e["loc"] for e in response.json()["detail"]]
+
+
+async def test_nan_and_infinity_are_refused(served: tuple[FastAPI, Config, Database]) -> None:
+    app, _, _ = served
+    body = '{"region": "tokyo", "results": [{"check_id": "login-check", "observed_at": "2026-01-01T00:00:00Z", "ok": false, "duration_s": Infinity}]}'
+    response = await call(
+        app,
+        "POST",
+        "/api/agent/results",
+        content=body,
+        headers={**AUTH, "content-type": "application/json"},
+    )
+    assert response.status_code == 422
+
+
+async def test_the_token_is_checked_before_the_body_is_read(
+    served: tuple[FastAPI, Config, Database],
+) -> None:
+    app, _, _ = served
+    response = await call(app, "POST", "/api/agent/results", content=b"not json at all")
+    assert response.status_code == 401
+    assert "not json" not in response.text
 
 
 async def test_without_a_token_configured_agents_are_refused(tmp_path: Path) -> None:
