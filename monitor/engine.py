@@ -16,6 +16,7 @@ from monitor.config import CheckConfig, Config
 from monitor.config.models import LOCAL_REGION
 from monitor.domain import worst_status
 from monitor.incidents import IncidentManager
+from monitor.quorum import quorum_transition
 from monitor.region_guard import RegionGuard
 from monitor.result_writer import ResultWriter
 from monitor.storage.alerts import (
@@ -29,6 +30,7 @@ from monitor.storage.alerts import (
 from monitor.storage.catalog import sync_catalog
 from monitor.storage.checks import (
     ensure_check_regions,
+    forget_check_regions,
     load_region_states,
     reset_check_states,
     save_region_state,
@@ -45,6 +47,16 @@ OnChange = Callable[[], Awaitable[None]]
 
 async def _nothing() -> None:
     return None
+
+
+def stale_after(check: CheckConfig) -> float:
+    """Seconds without a result after which a region's state no longer counts."""
+    return 3 * check.interval + check.timeout + 60
+
+
+# A silent region's last state blocks a recovery for this many stale periods, then is forgotten:
+# one dead agent must not keep an incident open for ever.
+FORGET_AFTER = 10
 
 
 class AlertEngine:
@@ -66,6 +78,8 @@ class AlertEngine:
         self._alerting: set[str] = set()  # checks whose alert is firing
         self._guard = RegionGuard()
         self._held_back: set[str] = set()  # regions whose failures do not count now
+        self._seen: dict[tuple[str, str], float] = {}  # when each (check, region) last reported
+        self._started_at = clock.now().timestamp()
         self._config = config
         self._clock = clock
         self._on_change = on_change
@@ -79,6 +93,7 @@ class AlertEngine:
         async with self._lock, self._database.transaction() as session:
             await sync_catalog(session=session, config=self._config, now=at)
             keys = [(c.id, region) for c in self._config.checks for region in c.regions]
+            await forget_check_regions(session=session, keep=keys)
             await ensure_check_regions(session=session, keys=keys)
             closed = await self._close_stale_alerts(session, at)
             # A check whose alert was closed here starts again from ok in every region.
@@ -122,9 +137,13 @@ class AlertEngine:
         """
         at = self._clock.now()
         changed = False
+        # A backlog pushed by an agent after an outage is history: stored, but it no longer
+        # decides alerts (it would page for minutes-old failures, then resolve them at once).
+        late = observed_at is not None and (at - observed_at).total_seconds() > stale_after(check)
         try:
-            async with self._lock:
-                changed = await self._advance(check, result, region, at)
+            if not late:
+                async with self._lock:
+                    changed = await self._advance(check, result, region, at)
         except (SQLAlchemyError, OSError) as error:
             log.error("check %s: state change not saved, retried next run: %s", check.id, error)
         except Exception:  # a bug must cost one result, never the engine
@@ -142,7 +161,8 @@ class AlertEngine:
         await self._judge_region(check, result, region, at)
         before = self._states.get(key, CheckState())
         after, _ = advance(before, result.ok, check.failures_to_alert, check.successes_to_recover)
-        transition = self._quorum_transition(check, key, after)
+        self._seen[key] = at.timestamp()
+        transition = self._quorum_transition(check, key, after, at.timestamp())
         changed = False
         if after.state != before.state or transition is not None:
             changed = await self._apply_in_transaction(
@@ -156,27 +176,26 @@ class AlertEngine:
         return changed
 
     def _quorum_transition(
-        self, check: CheckConfig, key: tuple[str, str], after: CheckState
+        self, check: CheckConfig, key: tuple[str, str], after: CheckState, now: float
     ) -> Transition | None:
-        """Fire when enough regions fail (the quorum), recover when fewer do."""
-
-        def state_of(region: str) -> CheckState:
-            return (
+        """Fire when enough regions that count fail (the quorum), recover when fewer do."""
+        states: dict[str, CheckState] = {}
+        counting: set[str] = set()
+        for region in check.regions:
+            silent_for = now - self._seen.get((check.id, region), self._started_at)
+            if region in self._held_back or silent_for > FORGET_AFTER * stale_after(check):
+                states[region] = CheckState()  # its failures are no evidence, or too old to be
+                continue
+            states[region] = (
                 after
                 if (check.id, region) == key
                 else self._states.get((check.id, region), CheckState())
             )
-
-        # A region held back by the connectivity guard neither fails nor passes the check.
-        failing = sum(
-            1 for r in check.regions if r not in self._held_back and state_of(r).state.is_open
+            if silent_for <= stale_after(check):
+                counting.add(region)
+        return quorum_transition(
+            states, counting, check.required_failures, check.id in self._alerting
         )
-        alerting = check.id in self._alerting
-        if failing >= check.required_failures and not alerting:
-            return Transition.FIRED
-        if failing < check.required_failures and alerting:
-            return Transition.RECOVERED
-        return None
 
     async def _judge_region(
         self, check: CheckConfig, result: ProbeResult, region: str, at: datetime
@@ -186,7 +205,6 @@ class AlertEngine:
         held = self._guard.held_back(region, at.timestamp())
         if held == (region in self._held_back):
             return
-        (self._held_back.add if held else self._held_back.discard)(region)
         kind = "region_held_back" if held else "region_released"
         reason = (
             "nearly every check from this region fails while other regions see the targets up"
@@ -198,6 +216,8 @@ class AlertEngine:
             await append_event(
                 session=session, at=at, kind=kind, reason=reason, data={"region": region}
             )
+        # Only once the event is stored: a failed write leaves the change to be noticed again.
+        (self._held_back.add if held else self._held_back.discard)(region)
 
     async def _apply_in_transaction(
         self,

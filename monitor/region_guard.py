@@ -18,9 +18,9 @@ class GuardPolicy:
     min_checks: int = 10
     min_components: int = 3
     failing_ratio: float = 0.9
-    healthy_peer_ratio: float = (
-        0.5  # another region failing less than this proves the targets are up
-    )
+    # Another region failing less than this on the same checks proves the targets are up.
+    healthy_peer_ratio: float = 0.5
+    min_shared: int = 5  # checks both regions ran recently, before the peer's view counts
 
 
 @dataclass(slots=True)
@@ -45,11 +45,17 @@ class RegionGuard:
         """True when ``region`` looks cut off and its failures should not count."""
         if not self._cut_off_alone(region, now):
             return False
+        mine = {check_id for check_id, item in self._recent_items(region, now)}
         return any(
-            self._failing_ratio(other, now) < self._policy.healthy_peer_ratio
-            for other in self._last
-            if other != region and self._recent(other, now)
+            self._peer_sees_them_up(other, mine, now) for other in self._last if other != region
         )
+
+    def _peer_sees_them_up(self, other: str, checks: set[str], now: float) -> bool:
+        # Only the same checks are evidence: another region passing other targets proves nothing.
+        shared = [item for check_id, item in self._recent_items(other, now) if check_id in checks]
+        if len(shared) < self._policy.min_shared:
+            return False
+        return sum(not item.ok for item in shared) / len(shared) < self._policy.healthy_peer_ratio
 
     def _cut_off_alone(self, region: str, now: float) -> bool:
         recent = self._recent(region, now)
@@ -63,5 +69,8 @@ class RegionGuard:
         return sum(not item.ok for item in recent) / len(recent) if recent else 0.0
 
     def _recent(self, region: str, now: float) -> list[_Last]:
+        return [item for _, item in self._recent_items(region, now)]
+
+    def _recent_items(self, region: str, now: float) -> list[tuple[str, _Last]]:
         cutoff = now - self._policy.window_s
-        return [item for item in self._last.get(region, {}).values() if item.at >= cutoff]
+        return [(c, item) for c, item in self._last.get(region, {}).items() if item.at >= cutoff]

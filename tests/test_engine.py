@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -13,7 +14,14 @@ from monitor.domain import ComponentStatus, IncidentStatus, Severity
 from monitor.engine import AlertEngine
 from monitor.result_writer import ResultWriter
 from monitor.storage.database import Database
-from monitor.storage.tables import alerts, components, incident_updates, incidents, timeline_events
+from monitor.storage.tables import (
+    alerts,
+    components,
+    incident_updates,
+    incidents,
+    probe_results,
+    timeline_events,
+)
 from tests.support import FAIL, OK, UNREACHABLE_DATABASE_URL, FakeClock
 
 COMPONENTS: list[tuple[str, str, str, list[str]]] = [
@@ -396,3 +404,61 @@ async def test_a_cut_off_region_is_held_back_instead_of_paging_for_everything(
     for check in everywhere.checks:
         await h.engine.ingest(check, OK, region="tokyo")
     assert await h.count(timeline_events, timeline_events.c.kind == "region_released") == 1
+
+
+def three_regions(
+    config: Config, regions: tuple[str, ...] = ("local", "tokyo", "osaka"), quorum: int | None = 2
+) -> Config:
+    checks = tuple(
+        c.model_copy(update={"regions": regions, "quorum": quorum}) if c.id == "login-check" else c
+        for c in config.checks
+    )
+    return config.model_copy(update={"checks": checks})
+
+
+async def test_a_silent_region_blocks_recovery_for_a_while_then_is_forgotten(
+    database: Database, clock: FakeClock
+) -> None:
+    from monitor.engine import FORGET_AFTER, stale_after
+
+    config = three_regions(make_config())
+    h = await started(database, config, clock)
+    check = next(c for c in config.checks if c.id == "login-check")
+    for region in ("local", "tokyo", "local", "tokyo"):
+        await h.engine.ingest(check, FAIL, region=region)
+    assert await h.status("login") == ComponentStatus.MAJOR_OUTAGE
+    clock.advance(stale_after(check) + 1)  # tokyo's agent died while seeing the failure
+    for _ in range(3):
+        await h.engine.ingest(check, OK, region="local")
+    assert await h.status("login") == ComponentStatus.MAJOR_OUTAGE  # silence cannot resolve it
+    clock.advance(FORGET_AFTER * stale_after(check))
+    await h.engine.ingest(check, OK, region="local")
+    assert await h.status("login") == ComponentStatus.OPERATIONAL
+
+
+async def test_a_backlog_is_stored_but_does_not_page(database: Database, clock: FakeClock) -> None:
+    config = three_regions(make_config(), ("local", "tokyo"), quorum=1)
+    h = await started(database, config, clock)
+    check = next(c for c in config.checks if c.id == "login-check")
+    long_ago = clock.now() - timedelta(hours=1)
+    for _ in range(3):
+        await h.engine.ingest(check, FAIL, region="tokyo", observed_at=long_ago)
+    assert await h.status("login") == ComponentStatus.OPERATIONAL
+    await h.writer.stop()
+    assert await h.count(probe_results, probe_results.c.region == "tokyo") == 3
+
+
+async def test_a_region_removed_and_added_back_starts_from_ok(
+    database: Database, clock: FakeClock
+) -> None:
+    config = three_regions(make_config(), ("local", "tokyo"), quorum=2)
+    h = await started(database, config, clock)
+    check = next(c for c in config.checks if c.id == "login-check")
+    for _ in range(2):
+        await h.engine.ingest(check, FAIL, region="tokyo")  # tokyo firing, quorum not met
+    await started(database, three_regions(make_config(), ("local",), quorum=None), clock)
+    back = await started(
+        database, three_regions(make_config(), ("local", "tokyo"), quorum=1), clock
+    )
+    await back.engine.ingest(check, OK, region="local")
+    assert await back.status("login") == ComponentStatus.OPERATIONAL

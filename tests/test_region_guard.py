@@ -58,3 +58,11 @@ def test_a_region_is_held_back_only_when_another_sees_the_targets_up(
         if guard.held_back(region, 10.0):
             other = "b" if region == "a" else "a"
             assert not guard.held_back(other, 10.0)
+
+
+def test_another_region_passing_other_checks_is_no_evidence() -> None:
+    guard = RegionGuard()
+    feed(guard, "tokyo", failing=20, passing=0)
+    for i in range(20):  # osaka runs different checks, all fine
+        guard.observe("osaka", f"other-{i}", f"component-{i % 5}", True, 100.0)
+    assert not guard.held_back("tokyo", 100.0)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from monitor.alerting import CheckState
@@ -25,6 +25,22 @@ async def ensure_check_regions(*, session: AsyncSession, keys: Iterable[RegionKe
     missing = [{"check_id": c, "region": r} for c, r in keys if (c, r) not in existing]
     if missing:
         await session.execute(insert(check_regions), missing)
+
+
+async def forget_check_regions(*, session: AsyncSession, keep: Iterable[RegionKey]) -> None:
+    """Delete the state of every (check, region) the config no longer has.
+
+    A region removed and later added back must start from ok, not from the state it had then.
+    """
+    wanted = set(keep)
+    rows = await session.execute(select(check_regions.c.check_id, check_regions.c.region))
+    for check_id, region in [(r.check_id, r.region) for r in rows]:
+        if (check_id, region) not in wanted:
+            await session.execute(
+                delete(check_regions).where(
+                    check_regions.c.check_id == check_id, check_regions.c.region == region
+                )
+            )
 
 
 async def load_region_states(*, session: AsyncSession) -> dict[RegionKey, CheckState]:
