@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from fastapi import FastAPI, Response
 from fastapi.responses import JSONResponse
@@ -28,6 +30,8 @@ from monitor.storage.database import Database
 from monitor.views import SiteView
 from probes import REGISTRY, HeartbeatProbe, ProbeResult, Registry
 from statuspage import SnapshotStore, build_router
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,14 +123,13 @@ def create_app(services: Services, *, run_checks: bool = True) -> FastAPI:
         try:
             yield
         finally:
-            await services.scheduler.stop()
-            for background in (
+            await _stop_all(
+                services.scheduler,
                 services.retention,
                 services.writer,
                 services.loop_lag,
                 services.publisher,
-            ):
-                await background.stop()
+            )
 
     app = FastAPI(
         title=f"exwatch · {services.config.site.name}", lifespan=lifespan, docs_url="/api/docs"
@@ -149,6 +152,15 @@ def create_app(services: Services, *, run_checks: bool = True) -> FastAPI:
         return JSONResponse({"ok": ready}, status_code=200 if ready else 503)
 
     return app
+
+
+async def _stop_all(*parts: Any) -> None:
+    """Stop each part in order; one failing to stop must not keep the writer from its last flush."""
+    for part in parts:
+        try:
+            await part.stop()
+        except Exception:
+            log.exception("%s did not stop cleanly", type(part).__name__)
 
 
 def _agent_ingest(services: Services) -> Ingest:

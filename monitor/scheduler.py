@@ -81,6 +81,13 @@ class CheckScheduler:
             if self._running:
                 await asyncio.wait(self._running, timeout=5)
             self._scheduler.shutdown(wait=False)
+        # Runs still going after the grace are cancelled before their clients close: a closed
+        # client would turn them into failures exwatch caused itself. Their results are dropped.
+        straggling = list(self._running)
+        for task in straggling:
+            task.cancel()
+        if straggling:
+            await asyncio.gather(*straggling, return_exceptions=True)
         for probe in self._probes.values():
             close = getattr(probe, "aclose", None)  # probes holding a client session have one
             if close is not None:

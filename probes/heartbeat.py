@@ -7,17 +7,19 @@ gives it a ``last_push`` function (the registry's default knows of none).
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from typing import ClassVar, Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 
 from probes.conditions import evaluate_all
 from probes.durations import Duration
 from probes.result import ProbeResult
 from probes.spec import ProbeSpec
 
+_URL_SAFE = re.compile(r"[A-Za-z0-9._~-]+")
 LastPush = Callable[[str], float | None]
 """Given a token, the epoch seconds of its newest push, or None."""
 
@@ -31,6 +33,14 @@ class HeartbeatSpec(ProbeSpec):
     grace: Duration = Field(default=60.0, description="lateness tolerated before failing")
 
     placeholders: ClassVar[frozenset[str]] = frozenset({"LAST_PUSH_AGE"})
+
+    @field_validator("token")
+    @classmethod
+    def _url_safe(cls, token: SecretStr) -> SecretStr:
+        # The token is a path segment of the push URL: '/', '%' or spaces could never match.
+        if not _URL_SAFE.fullmatch(token.get_secret_value()):
+            raise ValueError("use only letters, digits and - _ . ~ (it goes into the push URL)")
+        return token
 
 
 def _never(_token: str) -> float | None:

@@ -121,3 +121,9 @@ async def test_pushes_are_received_judged_and_kept_across_restarts(tmp_path: Pat
     assert reloaded.last_push(TOKEN) == FakeClock().now().timestamp()
     assert reloaded.last_push("nope") is None
     await database.close()
+
+
+def test_a_token_must_fit_in_a_url() -> None:
+    with pytest.raises(ConfigError) as raised:
+        parse_config(config_text("not/safe+token==abcdef"))
+    assert raised.value.problems[0].startswith("checks[0].token: use only letters, digits")

@@ -124,3 +124,23 @@ async def test_concurrency_is_bounded(registry: Registry) -> None:
     await asyncio.gather(*(scheduler.run_check(check) for check in configured))
     assert sorted(done) == [f"c{i}" for i in range(6)]
     assert SleepyProbe.most_in_flight["0.05"] == 2
+
+
+async def test_stop_cancels_runs_that_outlive_the_grace(
+    registry: Registry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[str] = []
+
+    async def sink(check: CheckConfig, result: ProbeResult) -> None:
+        seen.append(check.id)
+
+    [check] = checks(
+        registry,
+        {"id": "endless", "kind": "sleepy", "seconds": 60, "timeout": "1s", "interval": "2s"},
+    )
+    scheduler = CheckScheduler([check], registry, sink, SystemClock())
+    running = asyncio.create_task(scheduler.run_check(check))
+    await asyncio.sleep(0.05)
+    await scheduler.stop()  # not started by APScheduler: nothing to wait for, the run is cancelled
+    assert running.cancelled() or running.done()
+    assert seen == []  # a cancelled run reports nothing

@@ -47,3 +47,10 @@ def downgrade() -> None:
         batch_op.add_column(sa.Column("last_run_at", UTCDateTime(), nullable=True))
         batch_op.add_column(sa.Column("last_ok", sa.Boolean(), nullable=True))
         batch_op.add_column(sa.Column("last_error", sa.Text(), nullable=True))
+    # The 'local' region's state is what a check had before regions existed.
+    op.execute(
+        "UPDATE checks SET state = r.state, consecutive_failures = r.consecutive_failures,"
+        " consecutive_successes = r.consecutive_successes, last_run_at = r.last_run_at,"
+        " last_ok = r.last_ok, last_error = r.last_error"
+        " FROM check_regions r WHERE r.check_id = checks.id AND r.region = 'local'"
+    )
