@@ -10,9 +10,11 @@ from monitor.agent.api import (
     AgentApi,
     AgentApiError,
     CheckSet,
+    PayloadTooLargeError,
     RejectedError,
     RetryableError,
     UnauthorizedError,
+    UnexpectedStatusError,
 )
 from monitor.agent.buffer import BufferInUseError, DiskBuffer
 from monitor.agent.runner import Agent, AgentStats, result_payload, run_agent
@@ -27,9 +29,11 @@ __all__ = [
     "BufferInUseError",
     "CheckSet",
     "DiskBuffer",
+    "PayloadTooLargeError",
     "RejectedError",
     "RetryableError",
     "UnauthorizedError",
+    "UnexpectedStatusError",
     "result_payload",
     "run_agent",
 ]

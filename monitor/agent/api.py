@@ -1,8 +1,10 @@
 """The agent's HTTP client for its exwatch server: fetch this region's checks, push results.
 
 Failures come back as two kinds of exception, because the agent treats them differently:
-``RetryableError`` (unreachable, 5xx, 401, timeouts) keeps the data for another try;
-``RejectedError`` (any other 4xx) means the same request will never succeed.
+``RetryableError`` (unreachable, timeouts, 5xx and every 4xx but 422, e.g. from a proxy) keeps
+the data for another try, its subclasses saying what the agent should do about it;
+``RejectedError`` (422 only: the server understood the batch and refused its content) means the
+same request will never succeed.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from types import TracebackType
@@ -26,6 +29,10 @@ log = logging.getLogger(__name__)
 # Fields of a check that concern the server (which regions run it, how many must agree).
 _SERVER_ONLY_FIELDS = ("regions", "quorum")
 _MAX_ERROR_BODY = 300
+# How the server names a result it refused: ``results[3].check_id: ...`` (its own message) or
+# ``"loc": ["body", "results", 3, ...]`` (a validation error of the request body).
+_RESULT_INDEX = re.compile(r'results(?:\[|",\s*)(\d+)')
+_REDACTED = "<token>"
 
 
 class AgentApiError(Exception):
@@ -40,8 +47,27 @@ class UnauthorizedError(RetryableError):
     """The server refused the agent's token; retried, since the operator may fix it server-side."""
 
 
+class PayloadTooLargeError(RetryableError):
+    """413: the batch was too big for the server (or a proxy); retry with smaller batches."""
+
+
+class UnexpectedStatusError(RetryableError):
+    """A status the agent API never answers (400, 403, 404, a redirect...): retried.
+
+    Likely a proxy's or a wrong server URL's answer; dropping results would not fix it.
+    """
+
+
 class RejectedError(AgentApiError):
-    """The server refused the request for good (a 4xx other than 401): do not send it again."""
+    """422: the server refused the batch's content for good; do not send it again as it is.
+
+    ``indices`` are the positions in the batch of the results the server named as the cause
+    (empty when it named none).
+    """
+
+    def __init__(self, message: str, indices: tuple[int, ...] = ()) -> None:
+        super().__init__(message)
+        self.indices = indices
 
 
 @dataclass(frozen=True)
@@ -55,12 +81,16 @@ class CheckSet:
 class AgentApi:
     """Talks to ``/api/agent/*`` on the server with the agent's bearer token."""
 
-    def __init__(self, settings: AgentSettings) -> None:
+    def __init__(
+        self, settings: AgentSettings, *, transport: httpx.AsyncBaseTransport | None = None
+    ) -> None:
         self._region = settings.region
+        self._token = settings.token
         self._client = httpx.AsyncClient(
             base_url=settings.server_url.rstrip("/"),
             headers={"Authorization": f"Bearer {settings.token}"},
             timeout=settings.request_timeout,
+            transport=transport,
         )
 
     async def __aenter__(self) -> AgentApi:
@@ -106,22 +136,33 @@ class AgentApi:
     async def _request(self, method: str, path: str, **options: Any) -> httpx.Response:
         try:
             response = await self._client.request(method, path, **options)
-        except httpx.TransportError as error:  # connection refused, reset, timed out, ...
+        except httpx.HTTPError as error:  # refused, reset, timed out, undecodable body, ...
             raise RetryableError(f"{method} {path}: {type(error).__name__}: {error}") from None
-        _raise_for_status(method, path, response)
+        if not response.is_success:
+            raise _status_error(f"{method} {path}", response, self._token)
         return response
 
 
-def _raise_for_status(method: str, path: str, response: httpx.Response) -> None:
+def _status_error(request: str, response: httpx.Response, token: str) -> AgentApiError:
+    """Return the exception for a non-2xx answer to ``request`` ("METHOD /path")."""
     status = response.status_code
-    if 200 <= status < 300:
-        return
     if status == 401:
-        raise UnauthorizedError(f"{method} {path}: 401 Unauthorized: the server refused the token")
-    text = f"{method} {path}: {status} {response.text[:_MAX_ERROR_BODY]!r}"
-    if 400 <= status < 500:
-        raise RejectedError(text)
-    raise RetryableError(text)
+        return UnauthorizedError(f"{request}: 401 Unauthorized: the server refused the token")
+    # A proxy's error page may echo the request's headers: never let the token into a log.
+    body = response.text.replace(token, _REDACTED)
+    text = f"{request}: {status} {body[:_MAX_ERROR_BODY]!r}"
+    if status == 422:
+        return RejectedError(text, _result_indices(body))
+    if status == 413:
+        return PayloadTooLargeError(text)
+    if status in (408, 429) or status >= 500:
+        return RetryableError(text)
+    return UnexpectedStatusError(text)
+
+
+def _result_indices(body: str) -> tuple[int, ...]:
+    """Return the positions of the results a 422's body names, in order, without repeats."""
+    return tuple(dict.fromkeys(int(index) for index in _RESULT_INDEX.findall(body)))
 
 
 def _parse_checks(raw: list[Any]) -> list[CheckConfig]:

@@ -142,10 +142,13 @@ class DiskBuffer:
         self._db.execute("BEGIN IMMEDIATE")
         try:
             yield
+            self._db.execute("COMMIT")  # may fail too (disk full): then roll back as well
         except BaseException:
-            self._db.execute("ROLLBACK")
+            # SQLite may have rolled back already (e.g. on an I/O error); a transaction left
+            # open would make every later BEGIN fail, so the buffer would never work again.
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
             raise
-        self._db.execute("COMMIT")
 
     def _scalar(self, sql: str) -> int:
         row = self._db.execute(sql).fetchone()

@@ -4,6 +4,9 @@ Three activities share one event loop: the scheduler runs checks and appends res
 buffer; a push loop sends the buffer's oldest results every push interval (draining a backlog
 batch after batch); a refetch loop asks for the check set and reschedules when its version
 changes. Delivery is at least once: a push whose answer is lost is sent again.
+
+Only a 422 (the server refusing a batch's content) drops results, and as few as it can; any
+other failure, of the server, of a proxy or of the disk, keeps them for the next push interval.
 """
 
 from __future__ import annotations
@@ -11,17 +14,22 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import sqlite3
 import time
 from dataclasses import dataclass
 from datetime import datetime
+
+import httpx
 
 from monitor.agent.api import (
     AgentApi,
     AgentApiError,
     CheckSet,
+    PayloadTooLargeError,
     RejectedError,
     RetryableError,
     UnauthorizedError,
+    UnexpectedStatusError,
 )
 from monitor.agent.buffer import DiskBuffer
 from monitor.agent.settings import AgentSettings
@@ -35,6 +43,12 @@ log = logging.getLogger(__name__)
 SERVER_SIDE_KINDS = frozenset({"heartbeat"})
 # An unchanged failure is logged again after this long, so a long outage stays visible.
 RELOG_AFTER_S = 60.0
+# Why a 422 dropped what it dropped.
+_GONE = "results of checks no longer in this region"
+_NAMED = "the results it named"
+_WHOLE_BATCH = "a batch of results"
+# Failures of the push that are not the server's answer: the disk, or httpx itself.
+_LOCAL_FAILURES = (sqlite3.Error, httpx.HTTPError)
 
 
 async def run_agent(settings: AgentSettings, *, stop: asyncio.Event | None = None) -> None:
@@ -52,9 +66,13 @@ class AgentStats:
     """What the agent did with its results since it started."""
 
     buffered: int = 0
+    """Results put in the disk buffer."""
     pushed: int = 0
+    """Results the server accepted."""
     rejected_batches: int = 0
+    """Batches dropped whole after a 422 that named nothing the agent could weed out."""
     rejected_results: int = 0
+    """Results dropped after a 422, in whole batches or not."""
 
 
 class Agent:
@@ -76,7 +94,13 @@ class Agent:
         self._refetching = asyncio.Lock()
         self._fetch_log = _FailureLog("fetching checks")
         self._push_log = _FailureLog("pushing results")
+        self._batch_size = settings.batch_size  # halved at each 413
         self.stats = AgentStats()
+
+    @property
+    def batch_size(self) -> int:
+        """Results sent in one request at most: the setting's, or less after a 413."""
+        return self._batch_size
 
     @property
     def check_ids(self) -> frozenset[str]:
@@ -90,6 +114,11 @@ class Agent:
             "agent for region %s of %s starting; %d results buffered from before",
             self._settings.region, self._settings.server_url, await self._buffer.count(),
         )  # fmt: skip
+        if self._settings.sends_token_in_clear:
+            log.warning(
+                "the server URL %s is plain http:// to another machine: the agent's token "
+                "travels in clear text; use https://", self._settings.server_url,
+            )  # fmt: skip
         try:
             async with asyncio.TaskGroup() as tasks:
                 tasks.create_task(self._refetch_loop(stop))
@@ -108,17 +137,18 @@ class Agent:
             if not await _sleep_unless(stop, delay):
                 return
 
-    async def refetch(self) -> None:
-        """Fetch the check set now and reschedule if its version changed."""
+    async def refetch(self) -> bool:
+        """Fetch the check set now, reschedule if its version changed; return whether it came."""
         async with self._refetching:  # the push loop may refetch too, after a rejection
             try:
                 check_set = await self._api.fetch_checks()
             except AgentApiError as error:
                 self._fetch_log.failed(error)
-                return
+                return False
             self._fetch_log.succeeded()
             if self._check_set is None or check_set.version != self._check_set.version:
                 await self._reschedule(check_set)
+            return True
 
     async def _reschedule(self, check_set: CheckSet) -> None:
         runnable = [c for c in check_set.checks if c.kind not in SERVER_SIDE_KINDS]
@@ -158,12 +188,20 @@ class Agent:
             log.info("stopping with %d results still buffered", await self._buffer.count())
 
     async def push_backlog(self, stop: asyncio.Event) -> None:
-        """Push the buffer's results batch after batch until it is empty or a push fails."""
+        """Push the buffer's results batch after batch until it is empty or a push fails.
+
+        A failing disk or an unexpected error of httpx is logged like a failed push, and the
+        next call tries again: neither may stop the agent.
+        """
+        try:
+            await self._drain(stop)
+        except _LOCAL_FAILURES as error:
+            self._push_log.failed(error, f"; {await self._buffer.count()} results buffered")
+
+    async def _drain(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
-            batch = await self._buffer.peek(self._settings.batch_size)
+            batch = await self._buffer.peek(self._batch_size)
             if not batch or not await self._push(batch):
-                return
-            if len(batch) < self._settings.batch_size:
                 return
 
     async def _push(self, batch: list[tuple[int, str]]) -> bool:
@@ -171,9 +209,10 @@ class Agent:
         try:
             accepted = await self._api.push([payload for _, payload in batch])
         except RejectedError as error:
-            await self._handle_rejection(batch, error)
-            return True
+            return await self._handle_rejection(batch, error)
         except RetryableError as error:
+            if isinstance(error, PayloadTooLargeError):
+                self._shrink_batches(len(batch))
             self._push_log.failed(error, f"; {await self._buffer.count()} results buffered")
             return False
         self._push_log.succeeded()
@@ -181,25 +220,50 @@ class Agent:
         await self._buffer.remove([id_ for id_, _ in batch])
         return True
 
-    async def _handle_rejection(self, batch: list[tuple[int, str]], error: RejectedError) -> None:
-        """Drop results of checks the server no longer has, else drop the whole batch."""
-        # The usual cause is a check set changed on the server: refetch and keep what still
-        # belongs, which the next push sends. A batch rejected with nothing to weed out is
-        # dropped, so one bad batch never blocks the buffer.
-        await self.refetch()
-        known = self.check_ids
-        unknown = [id_ for id_, payload in batch if _check_id(payload) not in known]
-        if self._check_set is None:  # nothing to tell removed checks by
-            unknown = []
-        doomed = unknown or [id_ for id_, _ in batch]
-        self.stats.rejected_batches += 0 if unknown else 1
-        self.stats.rejected_results += len(doomed)
+    def _shrink_batches(self, refused: int) -> None:
+        """Send at most half of a batch of ``refused`` results from now on (at least one)."""
+        smaller = max(1, min(refused, self._batch_size) // 2)
+        if smaller < self._batch_size:
+            self._batch_size = smaller
+            log.warning(
+                "the server found a batch of %d results too large: sending at most %d per "
+                "request from now on", refused, smaller,
+            )  # fmt: skip
+
+    async def _handle_rejection(self, batch: list[tuple[int, str]], error: RejectedError) -> bool:
+        """Drop what the server will never take (a 422); return whether to go on."""
+        # The usual cause is a check set changed on the server: refetch it to tell which
+        # results no longer belong. Without it the agent cannot tell: keep the batch for later.
+        if not await self.refetch():
+            self._push_log.failed(error, "; kept until the check set can be fetched again")
+            return False
+        doomed, why = self._rejected_ids(batch, error.indices)
         await self._buffer.remove(doomed)
-        what = "results of checks no longer in this region" if unknown else "a batch of results"
+        self.stats.rejected_batches += 1 if why == _WHOLE_BATCH else 0
+        self.stats.rejected_results += len(doomed)
         log.error(
-            "the server rejected %s: dropped %d (%d rejected in all): %s",
-            what, len(doomed), self.stats.rejected_results, error,
+            "the server rejected %s: dropped %d of %d (%d rejected in all): %s",
+            why, len(doomed), len(batch), self.stats.rejected_results, error,
         )  # fmt: skip
+        return True
+
+    def _rejected_ids(
+        self, batch: list[tuple[int, str]], named: tuple[int, ...]
+    ) -> tuple[list[int], str]:
+        """Return the ids of a rejected batch's results to drop, and why those.
+
+        As few as can explain the rejection: the results of checks gone from the fresh check
+        set (the next push sends the rest); else the results the server named; else, with
+        nothing to weed out, the whole batch, so one bad batch never blocks the buffer.
+        """
+        known = self.check_ids
+        gone = [id_ for id_, payload in batch if _check_id(payload) not in known]
+        if gone:
+            return gone, _GONE
+        ids = [batch[index][0] for index in named if index < len(batch)]
+        if ids:
+            return ids, _NAMED
+        return [id_ for id_, _ in batch], _WHOLE_BATCH
 
 
 def result_payload(check_id: str, at: datetime, result: ProbeResult) -> str:
@@ -243,20 +307,18 @@ class _FailureLog:
         self._failures = 0
         self._last: tuple[str, float] | None = None  # message, when logged
 
-    def failed(self, error: AgentApiError, detail: str = "") -> None:
+    def failed(self, error: Exception, detail: str = "") -> None:
         """Note a failed attempt; log it if it is news (or the same failure, a while later)."""
         self._failures += 1
-        message, now = str(error), time.monotonic()
+        message, now = _message(error), time.monotonic()
         last = self._last
         if last is not None and last[0] == message and now - last[1] < RELOG_AFTER_S:
             return
         self._last = (message, now)
-        unauthorized = isinstance(error, UnauthorizedError)
+        level, hint = _level_and_hint(error)
         log.log(
-            logging.ERROR if unauthorized else logging.WARNING,
-            "%s failed (attempt %d), will retry: %s%s%s",
-            self._what, self._failures, message,
-            " (check the agent's --token)" if unauthorized else "", detail,
+            level, "%s failed (attempt %d), will retry: %s%s%s",
+            self._what, self._failures, message, hint, detail,
         )  # fmt: skip
 
     def succeeded(self) -> None:
@@ -264,3 +326,19 @@ class _FailureLog:
         if self._failures:
             log.info("%s works again after %d failed attempts", self._what, self._failures)
         self._failures, self._last = 0, None
+
+
+def _message(error: Exception) -> str:
+    """The API's errors say what failed; others (the disk's, httpx's) need their type too."""
+    return str(error) if isinstance(error, AgentApiError) else f"{type(error).__name__}: {error}"
+
+
+def _level_and_hint(error: Exception) -> tuple[int, str]:
+    """How loud a failure is logged, and what to check: errors need an operator."""
+    if isinstance(error, UnauthorizedError):
+        return logging.ERROR, " (check the agent's --token)"
+    if isinstance(error, UnexpectedStatusError):
+        return logging.ERROR, " (check the agent's --server URL and any proxy on the way)"
+    if isinstance(error, AgentApiError):
+        return logging.WARNING, ""
+    return logging.ERROR, ""  # the disk or httpx

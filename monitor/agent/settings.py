@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 
 @dataclass(frozen=True)
@@ -46,3 +48,20 @@ class AgentSettings:
         """The SQLite file holding buffered results."""
         directory = self.buffer_dir or Path(f"exwatch-agent-{self.region}")
         return directory / "buffer.sqlite3"
+
+    @property
+    def sends_token_in_clear(self) -> bool:
+        """Whether the token would cross a network in clear text: http:// to a non-loopback host."""
+        url = urlsplit(self.server_url)
+        return url.scheme.lower() == "http" and not _is_loopback(url.hostname or "")
+
+
+def _is_loopback(host: str) -> bool:
+    """Whether ``host`` (a name or an address, as a URL holds it) is this machine's loopback."""
+    name = host.lower().rstrip(".")
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:  # a host name
+        return False

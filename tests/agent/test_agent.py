@@ -62,6 +62,8 @@ class FakeExwatch:
         self.received: list[dict[str, Any]] = []  # accepted results, each with its region
         self.rejected: list[dict[str, Any]] = []  # results of batches answered with 422
         self.fail_pushes_with: int | None = None
+        self.echo_token_with: int | None = None  # as a proxy's error page showing the headers
+        self.echoed = 0
         self.reject_next_pushes = 0
         self.unauthorized = 0
         self.port = 0
@@ -114,10 +116,17 @@ class FakeExwatch:
         known = {check["id"] for check in self.checks}
         if self.fail_pushes_with is not None:
             return web.json_response({"detail": "down"}, status=self.fail_pushes_with)
-        if self.reject_next_pushes or any(r["check_id"] not in known for r in results):
+        if self.echo_token_with is not None:
+            self.echoed += 1
+            text = f"bad request: Authorization: {request.headers['Authorization']}"
+            return web.Response(text=text, status=self.echo_token_with)
+        unknown = [i for i, r in enumerate(results) if r["check_id"] not in known]
+        if self.reject_next_pushes or unknown:
             self.reject_next_pushes = max(0, self.reject_next_pushes - 1)
             self.rejected += results
-            return web.json_response({"detail": "unknown check"}, status=422)
+            # The real server's words: it names the first result it refuses.
+            why = f"results[{unknown[0]}].check_id: unknown check" if unknown else "refused"
+            return web.json_response({"error": why}, status=422)
         self.received += [{**result, "region": body["region"]} for result in results]
         return web.json_response({"accepted": len(results)})
 
@@ -345,3 +354,21 @@ async def test_a_wrong_token_is_logged_clearly_and_retried(
     assert any("401 Unauthorized" in e and "--token" in e for e in errors)
     assert len(errors) == 1  # the same failure is not logged at every retry
     assert all("wrong-token-1234" not in r.getMessage() for r in caplog.records)
+
+
+async def test_the_token_never_shows_in_a_log_line_or_a_repr(
+    server: FakeExwatch, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)  # every logger's every line, httpx's and httpcore's too
+    settings = settings_for(server, tmp_path)
+    server.echo_token_with = 400
+    async with running(settings) as run:
+        await until(lambda: server.echoed >= 1)
+        server.echo_token_with = None
+        await until(lambda: len(server.received) >= 1)
+        reprs = [repr(settings), str(settings), repr(run.agent), repr(run.agent._api)]
+    assert "Authorization: Bearer <token>" in caplog.text  # the echo, redacted
+    assert run.agent.stats.rejected_results == 0  # and a 400 drops nothing
+    assert all(TOKEN not in record.getMessage() for record in caplog.records)
+    assert TOKEN not in caplog.text
+    assert all(TOKEN not in text for text in reprs)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -63,6 +65,39 @@ async def test_contents_and_drops_survive_a_restart_and_ids_never_repeat(tmp_pat
     await smaller.append(["5"])
     assert (await payloads(smaller), smaller.dropped) == (["5"], 2)
     smaller.close()
+
+
+class FailingCommit:
+    """A connection whose next COMMIT fails, as on a full disk."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self._db = db
+        self.failures = 1
+
+    def execute(self, sql: str, *args: Any) -> sqlite3.Cursor:
+        if sql == "COMMIT" and self.failures:
+            self.failures -= 1
+            raise sqlite3.OperationalError("database or disk is full")
+        return self._db.execute(sql, *args)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._db, name)
+
+
+async def test_a_failed_commit_changes_nothing_and_the_buffer_works_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    buffer = DiskBuffer(tmp_path / "b.sqlite3", max_items=10)
+    await buffer.append(["1", "2"])
+    monkeypatch.setattr(buffer, "_db", FailingCommit(buffer._db))
+    ids = [i for i, _ in await buffer.peek(2)]
+    with pytest.raises(sqlite3.OperationalError, match="disk is full"):
+        await buffer.remove(ids[:1])
+    assert (await payloads(buffer), await buffer.count()) == (["1", "2"], 2)
+    await buffer.remove(ids[:1])  # no transaction left open to refuse the next one
+    await buffer.append(["3"])
+    assert (await payloads(buffer), await buffer.count()) == (["2", "3"], 2)
+    buffer.close()
 
 
 def test_two_agents_cannot_share_a_buffer(tmp_path: Path) -> None:
