@@ -179,6 +179,9 @@ class AlertEngine:
         self, check: CheckConfig, key: tuple[str, str], after: CheckState, now: float
     ) -> Transition | None:
         """Fire when enough regions that count fail (the quorum), recover when fewer do."""
+        if check.regions == (key[1],) and key[1] not in self._held_back:
+            # The common case, one region reporting right now: skip the bookkeeping (hot path).
+            return quorum_transition({key[1]: after}, {key[1]}, 1, check.id in self._alerting)
         states: dict[str, CheckState] = {}
         counting: set[str] = set()
         for region in check.regions:

@@ -21,6 +21,7 @@ class GuardPolicy:
     # Another region failing less than this on the same checks proves the targets are up.
     healthy_peer_ratio: float = 0.5
     min_shared: int = 5  # checks both regions ran recently, before the peer's view counts
+    recheck_s: float = 1.0
 
 
 @dataclass(slots=True)
@@ -36,13 +37,25 @@ class RegionGuard:
     def __init__(self, policy: GuardPolicy | None = None) -> None:
         self._policy = policy or GuardPolicy()
         self._last: dict[str, dict[str, _Last]] = {}
+        self._judged: dict[str, tuple[float, bool]] = {}
 
     def observe(self, region: str, check_id: str, component: str, ok: bool, now: float) -> None:
         """Note one result."""
         self._last.setdefault(region, {})[check_id] = _Last(ok, component, now)
 
     def held_back(self, region: str, now: float) -> bool:
-        """True when ``region`` looks cut off and its failures should not count."""
+        """True when ``region`` looks cut off; judged at most every ``recheck_s`` per region.
+
+        Judging scans the region's recent results; once per result it cost more than the probe.
+        """
+        cached = self._judged.get(region)
+        if cached is not None and now - cached[0] < self._policy.recheck_s:
+            return cached[1]
+        verdict = self._judge(region, now)
+        self._judged[region] = (now, verdict)
+        return verdict
+
+    def _judge(self, region: str, now: float) -> bool:
         if not self._cut_off_alone(region, now):
             return False
         mine = {check_id for check_id, item in self._recent_items(region, now)}
