@@ -24,6 +24,7 @@ from monitor.config.models import LOCAL_REGION
 from probes import ConditionOutcome, ProbeResult
 
 Ingest = Callable[[CheckConfig, ProbeResult, str, datetime], Awaitable[None]]
+Stored = Callable[[str, list[tuple[str, datetime]]], Awaitable[set[tuple[str, datetime]]]]
 MAX_BATCH = 5000
 
 
@@ -98,8 +99,14 @@ class RecentKeys:
         return True
 
 
-def build_agent_router(config: Config, token: str | None, ingest: Ingest) -> APIRouter:
-    """Return the agent routes; without a token configured they answer 503."""
+def build_agent_router(
+    config: Config, token: str | None, ingest: Ingest, stored: Stored
+) -> APIRouter:
+    """Return the agent routes; without a token configured they answer 503.
+
+    ``stored`` tells which results of a batch are already in the database: the in-memory set
+    of recent keys does not survive a restart, and a batch resent across one must count once.
+    """
     router = APIRouter(prefix="/api/agent")
     checks = {c.id: c for c in config.checks}
     seen = RecentKeys()
@@ -128,14 +135,15 @@ def build_agent_router(config: Config, token: str | None, ingest: Ingest) -> API
             return batch
         if (problem := _batch_problem(checks, batch)) is not None:
             return problem
+        items = [(item, item.observed_at.astimezone(UTC)) for item in batch.results]
+        already = await stored(batch.region, [(item.check_id, when) for item, when in items])
         duplicates = 0
-        for item in batch.results:
+        for item, when in items:
             # An agent resends a batch whose reply it lost; a result must count once.
-            key = (batch.region, item.check_id, item.observed_at.astimezone(UTC).isoformat())
-            if key in seen:
+            key = (batch.region, item.check_id, when.isoformat())
+            if key in seen or (item.check_id, when) in already:
                 duplicates += 1
                 continue
-            when = item.observed_at.astimezone(UTC)
             await ingest(checks[item.check_id], item.to_probe_result(), batch.region, when)
             seen.add(key)
         return JSONResponse({"accepted": len(batch.results), "duplicates": duplicates})

@@ -13,7 +13,7 @@ from fastapi import FastAPI, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
-from monitor.agent_api import Ingest, build_agent_router
+from monitor.agent_api import Ingest, Stored, build_agent_router
 from monitor.clock import Clock, SystemClock
 from monitor.config import CheckConfig, Config
 from monitor.config.models import LOCAL_REGION
@@ -27,6 +27,7 @@ from monitor.result_writer import ResultWriter
 from monitor.retention import RetentionJob
 from monitor.scheduler import CheckScheduler
 from monitor.storage.database import Database
+from monitor.storage.results import stored_result_keys
 from monitor.views import SiteView
 from probes import REGISTRY, HeartbeatProbe, ProbeResult, Registry
 from statuspage import SnapshotStore, build_router
@@ -138,7 +139,9 @@ def create_app(services: Services, *, run_checks: bool = True) -> FastAPI:
     app.include_router(build_router(services.store))
     app.include_router(build_ingest_router(services.heartbeats))
     app.include_router(
-        build_agent_router(services.config, services.agent_token, _agent_ingest(services))
+        build_agent_router(
+            services.config, services.agent_token, _agent_ingest(services), _agent_stored(services)
+        )
     )
 
     @app.get("/metrics", include_in_schema=False)
@@ -161,6 +164,14 @@ async def _stop_all(*parts: Any) -> None:
             await part.stop()
         except Exception:
             log.exception("%s did not stop cleanly", type(part).__name__)
+
+
+def _agent_stored(services: Services) -> Stored:
+    async def stored(region: str, keys: list[tuple[str, datetime]]) -> set[tuple[str, datetime]]:
+        async with services.database.transaction() as session:
+            return await stored_result_keys(session=session, region=region, keys=keys)
+
+    return stored
 
 
 def _agent_ingest(services: Services) -> Ingest:

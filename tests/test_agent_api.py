@@ -18,6 +18,7 @@ from monitor.config import Config
 from monitor.config.schema import check_union
 from monitor.storage.database import Database
 from monitor.storage.migrate import upgrade
+from monitor.storage.tables import probe_results
 from tests.support import FakeClock
 from tests.test_engine import Harness, regional_config
 
@@ -166,3 +167,17 @@ async def test_without_a_token_configured_agents_are_refused(tmp_path: Path) -> 
             app, "GET", "/api/agent/checks", params={"region": "tokyo"}, headers=AUTH
         )
         assert response.status_code == 503 and "EXWATCH_AGENT_TOKEN" in response.json()["error"]
+
+
+async def test_a_batch_resent_after_a_server_restart_counts_once(tmp_path: Path) -> None:
+    batch = {"region": "tokyo", "results": [failure(), failure()]}
+    async for app, _, _ in serve(tmp_path, TOKEN):
+        assert (await call(app, "POST", "/api/agent/results", json=batch, headers=AUTH)).json()[
+            "duplicates"
+        ] == 0
+    async for app, _, database in serve(tmp_path, TOKEN):  # a new process: nothing in memory
+        answer = (await call(app, "POST", "/api/agent/results", json=batch, headers=AUTH)).json()
+        assert answer == {"accepted": 2, "duplicates": 2}
+        await app.state.services.writer.flush(everything=True)
+        rows = await Harness(database, regional_config(), FakeClock()).count(probe_results)
+        assert rows == 2  # stored once, by the first process

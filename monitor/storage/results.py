@@ -117,3 +117,19 @@ def _rollup_row(key: RollupKey, rollup: MinuteRollup) -> dict[str, Any]:
         "latency_max_ms": rollup.latency_max_ms,
         "sketch": rollup.sketch.to_json(),
     }
+
+
+async def stored_result_keys(
+    *, session: AsyncSession, region: str, keys: Sequence[tuple[str, datetime]]
+) -> set[tuple[str, datetime]]:
+    """Return which (check id, observed_at) of ``region`` are already stored."""
+    if not keys:
+        return set()
+    rows = await session.execute(
+        select(probe_results.c.check_id, probe_results.c.observed_at).where(
+            probe_results.c.region == region,
+            probe_results.c.observed_at.in_({at for _, at in keys}),
+        )
+    )
+    wanted = set(keys)
+    return {(row.check_id, row.observed_at) for row in rows} & wanted
