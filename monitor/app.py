@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from fastapi import FastAPI, Response
+from fastapi import APIRouter, FastAPI, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
@@ -143,18 +143,24 @@ def create_app(services: Services, *, run_checks: bool = True) -> FastAPI:
             services.config, services.agent_token, _agent_ingest(services), _agent_stored(services)
         )
     )
+    app.include_router(_operations_router(services))
+    return app
 
-    @app.get("/metrics", include_in_schema=False)
+
+def _operations_router(services: Services) -> APIRouter:
+    """``/metrics`` for Prometheus and ``/healthz`` for load balancers."""
+    router = APIRouter(include_in_schema=False)
+
+    @router.get("/metrics")
     def metrics() -> Response:
-        body = generate_latest(services.metrics_registry)
-        return Response(body, media_type=CONTENT_TYPE_LATEST)
+        return Response(generate_latest(services.metrics_registry), media_type=CONTENT_TYPE_LATEST)
 
-    @app.get("/healthz", include_in_schema=False)
+    @router.get("/healthz")
     def healthz() -> JSONResponse:
         ready = services.store.ready
         return JSONResponse({"ok": ready}, status_code=200 if ready else 503)
 
-    return app
+    return router
 
 
 async def _stop_all(*parts: Any) -> None:
