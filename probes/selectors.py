@@ -12,9 +12,11 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Annotated, Any, Literal, NoReturn, cast
+from typing import Annotated, Literal, NoReturn, cast
 
-from pydantic import PlainSerializer, PlainValidator, WithJsonSchema
+from pydantic import PlainSerializer, PlainValidator
+
+from probes.text_fields import from_text, string_schema
 
 MatchOp = Literal["=", "!=", "=~", "!~"]
 
@@ -205,23 +207,10 @@ def _string(scanner: _Scanner) -> str:
     return "".join(chars)
 
 
-def _to_selector(value: Any) -> Selector:
-    if isinstance(value, Selector):
-        return value
-    if not isinstance(value, str):
-        raise ValueError("a selector is a string such as 'metric{label=\"value\"}'")
-    return parse_selector(value)
-
-
 SelectorField = Annotated[
     Selector,
-    PlainValidator(_to_selector),
+    PlainValidator(from_text(Selector, parse_selector, "a selector", 'metric{label="value"}')),
     PlainSerializer(str, return_type=str),
-    WithJsonSchema(
-        {
-            "type": "string",
-            "examples": ['exchange_withdrawal_queue_depth{asset="btc"}', 'up{job=~"api.*"}'],
-        }
-    ),
+    string_schema('exchange_withdrawal_queue_depth{asset="btc"}', 'up{job=~"api.*"}'),
 ]
 """A config field holding a selector, written as text and parsed when the config loads."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, ClassVar
 
 from pydantic import (
     BaseModel,
@@ -10,27 +10,18 @@ from pydantic import (
     Field,
     PlainSerializer,
     PlainValidator,
-    WithJsonSchema,
     field_validator,
 )
 
 from probes.conditions import Condition, parse_condition
 from probes.durations import Duration
-
-
-def _to_condition(value: Any) -> Condition:
-    if isinstance(value, Condition):
-        return value
-    if not isinstance(value, str):
-        raise ValueError("a condition is a string such as '[STATUS] == 200'")
-    return parse_condition(value)
-
+from probes.text_fields import from_text, string_schema
 
 ConditionField = Annotated[
     Condition,
-    PlainValidator(_to_condition),
+    PlainValidator(from_text(Condition, parse_condition, "a condition", "[STATUS] == 200")),
     PlainSerializer(lambda condition: condition.text, return_type=str),
-    WithJsonSchema({"type": "string", "examples": ["[STATUS] == 200", "[RESPONSE_TIME] < 500"]}),
+    string_schema("[STATUS] == 200", "[RESPONSE_TIME] < 500"),
 ]
 
 
