@@ -13,21 +13,26 @@ from fastapi import APIRouter, FastAPI, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
+from monitor.admin.alerts_api import build_alerts_router
+from monitor.admin.incidents_api import build_incidents_router
 from monitor.agent_api import Ingest, Stored, build_agent_router
 from monitor.clock import Clock, SystemClock
 from monitor.config import CheckConfig, Config
 from monitor.config.models import LOCAL_REGION
 from monitor.engine import AlertEngine
 from monitor.heartbeats import HeartbeatLedger
+from monitor.incident_clock import IncidentClock
 from monitor.ingest import build_ingest_router
 from monitor.loop_lag import LoopLagMonitor
 from monitor.metrics import ProbeMetrics
 from monitor.publisher import SnapshotPublisher
+from monitor.responder import Responder
 from monitor.result_writer import ResultWriter
 from monitor.retention import RetentionJob
 from monitor.scheduler import CheckScheduler
 from monitor.storage.database import Database
 from monitor.storage.results import stored_result_keys
+from monitor.ticker import Ticker
 from monitor.views import SiteView
 from probes import REGISTRY, HeartbeatProbe, ProbeResult, Registry
 from statuspage import SnapshotStore, build_router
@@ -51,7 +56,11 @@ class Services:
     retention: RetentionJob
     heartbeats: HeartbeatLedger
     metrics: ProbeMetrics
+    ticker: Ticker
+    clock: Clock
+    responder: Responder
     agent_token: str | None = None
+    admin_token: str | None = None
 
 
 def build_services(
@@ -62,6 +71,7 @@ def build_services(
     registry: Registry = REGISTRY,
     metrics_registry: CollectorRegistry | None = None,
     agent_token: str | None = None,
+    admin_token: str | None = None,
 ) -> Services:
     """Create the engine, scheduler, snapshot publisher and metrics for ``config``."""
     clock = clock or SystemClock()
@@ -87,6 +97,8 @@ def build_services(
     )
     loop_lag = LoopLagMonitor(metrics.loop_lag.observe)
     retention = RetentionJob(database, config.retention, clock)
+    ticker = Ticker(clock)
+    ticker.register("incidents", IncidentClock(engine, config).tick)
     return Services(
         config,
         database,
@@ -100,7 +112,11 @@ def build_services(
         retention,
         heartbeats,
         metrics,
+        ticker,
+        clock,
+        Responder(engine, config),
         agent_token,
+        admin_token,
     )
 
 
@@ -117,6 +133,7 @@ def create_app(services: Services, *, run_checks: bool = True) -> FastAPI:
             services.loop_lag,
             services.writer,
             services.retention,
+            services.ticker,
         ):
             background.start()
         if run_checks:
@@ -125,6 +142,7 @@ def create_app(services: Services, *, run_checks: bool = True) -> FastAPI:
             yield
         finally:
             await _stop_all(
+                services.ticker,
                 services.scheduler,
                 services.retention,
                 services.writer,
@@ -144,7 +162,17 @@ def create_app(services: Services, *, run_checks: bool = True) -> FastAPI:
         )
     )
     app.include_router(_operations_router(services))
+    _include_admin(app, services)
     return app
+
+
+def _include_admin(app: FastAPI, services: Services) -> None:
+    """The admin API under /api/admin (bearer EXWATCH_ADMIN_TOKEN)."""
+    token = services.admin_token
+    app.include_router(
+        build_incidents_router(services.responder, services.database, services.clock, token)
+    )
+    app.include_router(build_alerts_router(services.database, token))
 
 
 def _operations_router(services: Services) -> APIRouter:

@@ -81,3 +81,34 @@ class AlertState(StrEnum):
     def is_open(self) -> bool:
         """True while the alert counts against its component (firing or recovering)."""
         return self in (AlertState.FIRING, AlertState.RECOVERING)
+
+
+class CauseCategory(StrEnum):
+    """Why an incident happened (seed 001 ch.1); ``security`` is always critical."""
+
+    SYSTEM = "system"
+    SECURITY = "security"
+    EXTERNAL = "external"
+    MAINTENANCE = "maintenance"
+
+
+CAUSE_DETAILS: dict[CauseCategory, tuple[str, ...]] = {
+    CauseCategory.SYSTEM: ("server", "network", "database", "software"),
+    CauseCategory.SECURITY: ("unauthorized_access", "ddos", "malware"),
+    CauseCategory.EXTERNAL: ("regulation", "market_volatility", "disaster"),
+    CauseCategory.MAINTENANCE: (),
+}
+
+
+def parse_cause(text: str) -> tuple[CauseCategory, str | None]:
+    """Split "security/ddos" into its category and detail; raise ValueError naming what is wrong."""
+    category_text, _, detail = text.partition("/")
+    try:
+        category = CauseCategory(category_text)
+    except ValueError:
+        known = ", ".join(c.value for c in CauseCategory)
+        raise ValueError(f"unknown cause {category_text!r} (one of {known})") from None
+    if detail and detail not in CAUSE_DETAILS[category]:
+        allowed = ", ".join(CAUSE_DETAILS[category]) or "none"
+        raise ValueError(f"unknown {category} cause {detail!r} (one of {allowed})")
+    return category, detail or None

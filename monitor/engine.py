@@ -4,28 +4,30 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from datetime import datetime
 
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from monitor.alert_book import AlertBook, NewAlert
 from monitor.alerting import CheckState, Transition, advance
 from monitor.clock import Clock
 from monitor.config import CheckConfig, Config
 from monitor.config.models import LOCAL_REGION
-from monitor.domain import worst_status
+from monitor.flapping import FlapTracker
 from monitor.incidents import IncidentManager
+from monitor.mutes import MaintenanceMutes, Mutes
 from monitor.quorum import quorum_transition
 from monitor.region_guard import RegionGuard
 from monitor.result_writer import ResultWriter
 from monitor.storage.alerts import (
+    AlertRow,
     firing_alert,
     firing_check_alerts,
-    firing_statuses,
-    link_alert_to_incident,
-    open_alert,
-    resolve_alert,
+    flapping_alerts,
+    mark_flapping,
 )
 from monitor.storage.catalog import sync_catalog
 from monitor.storage.checks import (
@@ -35,9 +37,7 @@ from monitor.storage.checks import (
     reset_check_states,
     save_region_state,
 )
-from monitor.storage.components import component_status, set_component_status
 from monitor.storage.database import Database
-from monitor.storage.incidents import open_incident_for
 from monitor.storage.timeline import append_event
 from probes import ProbeResult
 
@@ -69,6 +69,9 @@ class AlertEngine:
         clock: Clock,
         writer: ResultWriter,
         on_change: OnChange = _nothing,
+        *,
+        mutes: Mutes | None = None,
+        incidents: IncidentManager | None = None,
     ) -> None:
         self._database = database
         self._writer = writer
@@ -83,9 +86,23 @@ class AlertEngine:
         self._config = config
         self._clock = clock
         self._on_change = on_change
-        self._incidents = IncidentManager(config)
+        self.incidents = incidents or IncidentManager(config)
+        self.book = AlertBook(self.incidents, mutes or MaintenanceMutes())
+        self._flaps = FlapTracker()
         # One writer at a time: results arrive concurrently, state changes must not interleave.
         self._lock = asyncio.Lock()
+
+    @asynccontextmanager
+    async def exclusive(self) -> AsyncIterator[AsyncSession]:
+        """Hold the engine's lock and one transaction; the snapshot is refreshed after commit.
+
+        Every change from outside the probe path (Alertmanager, user reports, responders,
+        maintenance, the incident clock) goes through here so it never interleaves with a
+        result being applied.
+        """
+        async with self._lock, self._database.transaction() as session:
+            yield session
+        await self._on_change()
 
     async def start(self) -> None:
         """Bring the catalog in step with the config; close alerts of checks removed or moved."""
@@ -114,12 +131,7 @@ class AlertEngine:
                 if where is None
                 else f"the check now watches {where}"
             )
-            await resolve_alert(session=session, alert_id=alert.id, at=at)
-            await append_event(
-                session=session, at=at, kind="alert_recovered", alert_id=alert.id,
-                check_id=alert.check_id, component_id=alert.component_id, reason=reason,
-            )  # fmt: skip
-            await self._refresh_component(session, alert.component_id, at)
+            await self.book.clear(session, alert, at, reason)
             closed.append(alert.check_id or "")
         return closed
 
@@ -243,15 +255,8 @@ class AlertEngine:
             )
             if transition is None:
                 return False
-            alert_id, alert_component = await self._apply_transition(
-                session, check, transition, result, at
-            )
-            changed = await self._refresh_component(session, check.component, at)
-            if alert_component != check.component:  # the check moved to another component
-                changed |= await self._refresh_component(session, alert_component, at)
-            if alert_id is not None:
-                await self._link(session, check.component, alert_id)
-            return changed
+            await self._apply_transition(session, check, transition, result, at)
+            return True
 
     async def _apply_transition(
         self,
@@ -260,67 +265,53 @@ class AlertEngine:
         transition: Transition,
         result: ProbeResult,
         at: datetime,
-    ) -> tuple[int | None, str]:
-        """Open or resolve the check's alert; return the opened alert's id and the alert's component."""
+    ) -> None:
+        """Open or resolve the check's alert; a flapping alert stays open until it settles."""
         fingerprint = f"check:{check.id}"
+        flapping = self._flaps.record(check.id, at.timestamp(), check.flapping)
         if transition is Transition.FIRED:
-            alert = await open_alert(
-                session=session,
-                fingerprint=fingerprint,
-                check_id=check.id,
-                component_id=check.component,
-                failure_status=check.failure_status,
-                summary=result.failure_reason or "failed",
-                at=at,
-            )
-            await append_event(
-                session=session,
-                at=at,
-                kind="alert_fired",
-                alert_id=alert.id,
-                check_id=check.id,
-                component_id=check.component,
-                reason=alert.summary,
-                data={"failure_status": str(check.failure_status)},
-            )
-            return alert.id, alert.component_id
+            alert = NewAlert(
+                fingerprint, check.component, check.failure_status,
+                result.failure_reason or "failed", check_id=check.id,
+            )  # fmt: skip
+            await self.book.fire(session, alert, at)
+            return
         firing = await firing_alert(session=session, fingerprint=fingerprint)
-        if firing is not None:
-            await resolve_alert(session=session, alert_id=firing.id, at=at)
-            await append_event(
-                session=session,
-                at=at,
-                kind="alert_recovered",
-                alert_id=firing.id,
-                check_id=check.id,
-                component_id=check.component,
-                reason=f"{check.successes_to_recover} successful runs in a row",
-            )
-            return None, firing.component_id
-        return None, check.component
+        if firing is None:
+            return
+        if flapping:
+            await self._hold_flapping(session, firing, check, at)
+            return
+        reason = f"{check.successes_to_recover} successful runs in a row"
+        await self.book.clear(session, firing, at, reason)
 
-    async def _refresh_component(
-        self, session: AsyncSession, component_id: str, at: datetime
-    ) -> bool:
-        """Recompute a component's status from its firing alerts; True if it changed."""
-        old = await component_status(session=session, component_id=component_id)
-        new = worst_status(await firing_statuses(session=session, component_id=component_id))
-        if new == old:
-            return False
-        await set_component_status(session=session, component_id=component_id, status=new, at=at)
+    async def _hold_flapping(
+        self, session: AsyncSession, alert: AlertRow, check: CheckConfig, at: datetime
+    ) -> None:
+        """Keep a flapping alert open (one event, once) instead of resolving and reopening."""
+        if alert.flapping:
+            return
+        await mark_flapping(session=session, alert_id=alert.id)
         await append_event(
-            session=session,
-            at=at,
-            kind="component_status_changed",
-            component_id=component_id,
-            data={"from": str(old), "to": str(new)},
-        )
-        await self._incidents.component_changed(session, component_id, new, at)
-        return True
+            session=session, at=at, kind="alert_flapping", alert_id=alert.id, check_id=check.id,
+            component_id=check.component, incident_id=alert.incident_id,
+            reason=(
+                f"more than {check.flapping.changes} state changes within "
+                f"{check.flapping.window:g}s: kept open until it settles"
+            ),
+        )  # fmt: skip
 
-    async def _link(self, session: AsyncSession, component_id: str, alert_id: int) -> None:
-        incident = await open_incident_for(session=session, component_ids={component_id})
-        if incident is not None:
-            await link_alert_to_incident(
-                session=session, alert_id=alert_id, incident_id=incident.id
-            )
+    async def settle_flapping(self, session: AsyncSession, at: datetime) -> int:
+        """Resolve flapping alerts whose check has been quiet and passing for its window."""
+        settled = 0
+        checks = {c.id: c for c in self._config.checks}
+        for alert in await flapping_alerts(session=session):
+            check = checks.get(alert.check_id or "")
+            if check is None or check.id in self._alerting:
+                continue
+            if self._flaps.quiet_for(check.id, at.timestamp()) < check.flapping.window:
+                continue
+            reason = f"stable for {check.flapping.window:g}s after flapping"
+            await self.book.clear(session, alert, at, reason)
+            settled += 1
+        return settled

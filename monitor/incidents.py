@@ -1,63 +1,159 @@
-"""Incidents follow component status: open, join, reclassify (never down by itself), resolve."""
+"""Incidents follow what monitoring sees: open, join, reopen, reclassify (only up), recover, resolve.
+
+Which incident a failing component belongs to, in order: the open incident it is already in;
+the open incident of a component it depends on that is down now (no storm of pages: children
+join their parent's incident); an open incident of a related component that started within
+``group_window``; the incident its alert was in, if that was resolved within ``reopen_window``
+(reopened). Otherwise a new incident opens, unless maintenance mutes the component.
+"""
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from monitor import wording
+from monitor.alert_input import NewAlert
+from monitor.component_graph import ComponentGraph
 from monitor.config import Config
-from monitor.domain import ComponentStatus, IncidentStatus
-from monitor.severity import ComponentFacts, classify
+from monitor.domain import ComponentStatus, IncidentStatus, Severity
+from monitor.escalation import Escalator
+from monitor.incident_posts import post_update
+from monitor.severity import Classification, ComponentFacts, classify
+from monitor.storage.alerts import firing_alerts
 from monitor.storage.components import component_facts
 from monitor.storage.incidents import (
     IncidentRow,
     NewIncident,
     add_incident_component,
-    add_update,
+    get_incident,
     incident_component_ids,
     last_update_at,
     open_incident,
     open_incident_for,
+    recently_resolved_with_alert,
     rename_incident,
     resolve_incident,
     set_severity,
+    update_incident,
 )
 from monitor.storage.timeline import append_event
 
 log = logging.getLogger(__name__)
 JOIN_UPDATE_QUIET_S = 120.0
+_HEALTHY = (ComponentStatus.OPERATIONAL, ComponentStatus.UNDER_MAINTENANCE)
 
 
 class IncidentManager:
-    """Turns component status changes into incident changes, each with its timeline event."""
+    """Turns what monitoring sees into incident changes, each with its timeline event."""
 
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, escalator: Escalator | None = None) -> None:
         self._config = config
         self._names = {c.id: {"ja": c.names.ja, "en": c.names.en} for c in config.components}
-        self._related = _related_components(config)
-        self._ancestors = _ancestors(config)
+        self._graph = ComponentGraph(config)
+        self.escalator = escalator or Escalator(config.escalation)
 
     async def component_changed(
-        self, session: AsyncSession, component_id: str, status: ComponentStatus, at: datetime
+        self,
+        session: AsyncSession,
+        component_id: str,
+        status: ComponentStatus,
+        at: datetime,
+        *,
+        muted: bool = False,
+        trigger: NewAlert | None = None,
     ) -> int | None:
-        """React to a component's new status; return the incident it belongs to, if any."""
-        if status in (ComponentStatus.OPERATIONAL, ComponentStatus.UNDER_MAINTENANCE):
-            await self._maybe_resolve(session, component_id, at)
+        """React to what monitoring now sees of a component; return its incident, if any."""
+        if status in _HEALTHY:
+            await self._component_recovered(session, component_id, at)
             return None
         facts = await component_facts(session=session)
-        incident = await open_incident_for(session=session, component_ids={component_id})
-        incident = incident or await open_incident_for(
-            session=session, component_ids=self._related.get(component_id, set())
-        )
+        incident = await self._incident_to_join(session, component_id, facts, at, trigger)
         if incident is None:
-            incident = await self._open(session, facts, component_id, status, at)
+            if muted:
+                return None  # recorded as an alert; maintenance opens no incident
+            incident = await self._open(session, facts, component_id, status, at, trigger=trigger)
         else:
             await self._join(session, incident, component_id, status, at)
-        await self._reclassify(session, incident, facts, at)
+        await self.reclassify(session, incident.id, at, facts=facts)
         return incident.id
+
+    async def reported(
+        self, session: AsyncSession, alert: NewAlert, at: datetime, *, muted: bool
+    ) -> int | None:
+        """Open a minor incident for an alert that sets no status (user reports), if none is open."""
+        component_id = alert.component_id
+        existing = await open_incident_for(session=session, component_ids={component_id})
+        if existing is not None or muted:
+            return None if existing is None else existing.id
+        names = self._names[component_id]
+        decision = Classification(Severity.MINOR, f"minor: {alert.summary} (user-reported)")
+        status = ComponentStatus.OPERATIONAL
+        incident = await self._create(
+            session, component_id, at, title=wording.reported_name(names), decision=decision,
+            status=status, cause=alert.cause,
+        )  # fmt: skip
+        await post_update(
+            session, incident.id, IncidentStatus.INVESTIGATING, wording.reported_text(names), at
+        )
+        return incident.id
+
+    async def _incident_to_join(
+        self,
+        session: AsyncSession,
+        component_id: str,
+        facts: dict[str, ComponentFacts],
+        at: datetime,
+        trigger: NewAlert | None,
+    ) -> IncidentRow | None:
+        own = await open_incident_for(session=session, component_ids={component_id})
+        if own is not None:
+            return own
+        down = {
+            a
+            for a in self._graph.ancestors(component_id)
+            if a in facts and facts[a].status not in _HEALTHY
+        }
+        parents = await open_incident_for(session=session, component_ids=down) if down else None
+        if parents is not None:
+            return parents
+        related = await open_incident_for(
+            session=session, component_ids=self._graph.related(component_id)
+        )
+        window = timedelta(seconds=self._config.incidents.group_window)
+        if related is not None and related.started_at and at - related.started_at <= window:
+            return related
+        return await self._reopen(session, trigger, at)
+
+    async def _reopen(
+        self, session: AsyncSession, trigger: NewAlert | None, at: datetime
+    ) -> IncidentRow | None:
+        """Reopen the incident this alert was in, if it was resolved within ``reopen_window``."""
+        if trigger is None:
+            return None
+        since = at - timedelta(seconds=self._config.incidents.reopen_window)
+        found = await recently_resolved_with_alert(
+            session=session, fingerprint=trigger.fingerprint, since=since
+        )
+        if found is None:
+            return None
+        await update_incident(
+            session=session, incident_id=found.id, status=str(IncidentStatus.INVESTIGATING),
+            resolved_at=None, recovered_at=None, updated_at=at,
+        )  # fmt: skip
+        await append_event(
+            session=session, at=at, kind="incident_reopened", incident_id=found.id,
+            component_id=trigger.component_id, reason=f"{trigger.summary}: the same alert fired again",
+        )  # fmt: skip
+        names = self._names[trigger.component_id]
+        await post_update(
+            session, found.id, IncidentStatus.INVESTIGATING, wording.recurred_text(names), at
+        )
+        await self.escalator.restart(session, found.id, found.severity, at)
+        log.info("incident #%s reopened: %s fired again", found.id, trigger.fingerprint)
+        return await get_incident(session=session, incident_id=found.id)
 
     async def _open(
         self,
@@ -66,13 +162,42 @@ class IncidentManager:
         component_id: str,
         status: ComponentStatus,
         at: datetime,
+        *,
+        trigger: NewAlert | None,
     ) -> IncidentRow:
         names = self._names[component_id]
-        decision = classify([facts[component_id]], list(facts.values()), self._config.severity)
-        title = wording.incident_name(names, status)
-        new = NewIncident(
-            title["ja"], title["en"], decision.severity, decision.reason, started_at=at
+        cause = (trigger.cause if trigger else None) or "system"
+        decision = classify(
+            [facts[component_id]], list(facts.values()), self._config.severity, cause
         )
+        incident = await self._create(
+            session, component_id, at, title=wording.incident_name(names, status),
+            decision=decision, status=status, cause=cause,
+        )  # fmt: skip
+        await post_update(
+            session,
+            incident.id,
+            IncidentStatus.INVESTIGATING,
+            wording.opened_text(names, status),
+            at,
+        )
+        return incident
+
+    async def _create(
+        self,
+        session: AsyncSession,
+        component_id: str,
+        at: datetime,
+        *,
+        title: dict[str, str],
+        decision: Classification,
+        status: ComponentStatus,
+        cause: str | None,
+    ) -> IncidentRow:
+        new = NewIncident(
+            title["ja"], title["en"], decision.severity, decision.reason, started_at=at,
+            cause=cause or "system",
+        )  # fmt: skip
         incident = await open_incident(session=session, new=new, at=at)
         await add_incident_component(
             session=session,
@@ -82,21 +207,11 @@ class IncidentManager:
             at=at,
         )
         await append_event(
-            session=session,
-            at=at,
-            kind="incident_opened",
-            incident_id=incident.id,
-            component_id=component_id,
-            reason=decision.reason,
-            data={"severity": str(decision.severity), "status": str(status)},
-        )
-        await self._post(
-            session,
-            incident.id,
-            IncidentStatus.INVESTIGATING,
-            wording.opened_text(names, status),
-            at,
-        )
+            session=session, at=at, kind="incident_opened", incident_id=incident.id,
+            component_id=component_id, reason=decision.reason,
+            data={"severity": str(decision.severity), "status": str(status), "cause": new.cause},
+        )  # fmt: skip
+        await self.escalator.restart(session, incident.id, decision.severity, at)
         log.info("incident #%s opened: %s — %s", incident.id, title["en"], decision.reason)
         return incident
 
@@ -108,6 +223,8 @@ class IncidentManager:
         status: ComponentStatus,
         at: datetime,
     ) -> None:
+        if incident.recovered_at is not None:
+            await self._relapse(session, incident, component_id, at)
         added = await add_incident_component(
             session=session,
             incident_id=incident.id,
@@ -118,31 +235,37 @@ class IncidentManager:
         if not added:
             return
         await append_event(
-            session=session,
-            at=at,
-            kind="component_joined",
-            incident_id=incident.id,
-            component_id=component_id,
-            data={"status": str(status)},
-        )
+            session=session, at=at, kind="component_joined", incident_id=incident.id,
+            component_id=component_id, data={"status": str(status)},
+        )  # fmt: skip
         is_root = await self._retitle_if_root(session, incident.id, component_id, status, at)
-        # Dependents fail together within seconds: one public update says more than five.
-        latest = await last_update_at(session=session, incident_id=incident.id)
         names = self._names[component_id]
         if is_root:
             ids = await incident_component_ids(session=session, incident_id=incident.id)
             dependents = [self._names[i] for i in ids if i != component_id and i in self._names]
-            await self._post(
-                session,
-                incident.id,
-                incident.status,
-                wording.root_text(names, status, dependents),
-                at,
-            )
-        elif latest is None or (at - latest).total_seconds() >= JOIN_UPDATE_QUIET_S:
-            await self._post(
-                session, incident.id, incident.status, wording.joined_text(names, status), at
-            )
+            text = wording.root_text(names, status, dependents)
+            await post_update(session, incident.id, incident.status, text, at)
+            return
+        # Dependents fail together within seconds: one public update says more than five.
+        latest = await last_update_at(session=session, incident_id=incident.id)
+        if latest is None or (at - latest).total_seconds() >= JOIN_UPDATE_QUIET_S:
+            text = wording.joined_text(names, status)
+            await post_update(session, incident.id, incident.status, text, at)
+
+    async def _relapse(
+        self, session: AsyncSession, incident: IncidentRow, component_id: str, at: datetime
+    ) -> None:
+        """A component failed again while the incident waited to resolve: back to investigating."""
+        await update_incident(
+            session=session, incident_id=incident.id, recovered_at=None,
+            status=str(IncidentStatus.INVESTIGATING), updated_at=at,
+        )  # fmt: skip
+        await append_event(
+            session=session, at=at, kind="recovery_interrupted", incident_id=incident.id,
+            component_id=component_id, reason=f"{component_id} is failing again",
+        )  # fmt: skip
+        text = wording.recurred_text(self._names[component_id])
+        await post_update(session, incident.id, IncidentStatus.INVESTIGATING, text, at)
 
     async def _retitle_if_root(
         self,
@@ -158,11 +281,7 @@ class IncidentManager:
         should still say "Trading engine", not "BTC/JPY trading".
         """
         ids = await incident_component_ids(session=session, incident_id=incident_id)
-        if not all(
-            component_id in self._ancestors.get(other, set())
-            for other in ids
-            if other != component_id
-        ):
+        if not all(component_id in self._graph.ancestors(o) for o in ids if o != component_id):
             return False
         title = wording.incident_name(self._names[component_id], status)
         await rename_incident(
@@ -173,119 +292,114 @@ class IncidentManager:
             at=at,
         )
         await append_event(
-            session=session,
-            at=at,
-            kind="incident_renamed",
-            incident_id=incident_id,
+            session=session, at=at, kind="incident_renamed", incident_id=incident_id,
             component_id=component_id,
             reason=f"{component_id} is what the other affected components depend on",
             data={"name_en": title["en"], "name_ja": title["ja"]},
-        )
+        )  # fmt: skip
         log.info("incident #%s renamed after %s: %s", incident_id, component_id, title["en"])
         return True
 
-    async def _reclassify(
-        self,
-        session: AsyncSession,
-        incident: IncidentRow,
-        facts: dict[str, ComponentFacts],
-        at: datetime,
-    ) -> None:
-        ids = await incident_component_ids(session=session, incident_id=incident.id)
-        decision = classify(
-            [facts[i] for i in ids if i in facts], list(facts.values()), self._config.severity
-        )
-        # Severity only rises by itself; lowering it is a human decision (DESIGN.md).
-        if decision.severity.rank <= incident.severity.rank:
-            return
-        await set_severity(
-            session=session,
-            incident_id=incident.id,
-            severity=decision.severity,
-            reason=decision.reason,
-            at=at,
-        )
-        await append_event(
-            session=session,
-            at=at,
-            kind="severity_changed",
-            incident_id=incident.id,
-            reason=decision.reason,
-            data={"from": str(incident.severity), "to": str(decision.severity)},
-        )
-        log.info("incident #%s severity raised: %s", incident.id, decision.reason)
-
-    async def _maybe_resolve(self, session: AsyncSession, component_id: str, at: datetime) -> None:
-        incident = await open_incident_for(session=session, component_ids={component_id})
-        if incident is None:
-            return
-        facts = await component_facts(session=session)
-        ids = await incident_component_ids(session=session, incident_id=incident.id)
-        if any(
-            facts[i].status.rank > ComponentStatus.UNDER_MAINTENANCE.rank for i in ids if i in facts
-        ):
-            return
-        await resolve_incident(session=session, incident_id=incident.id, at=at)
-        await append_event(
-            session=session,
-            at=at,
-            kind="incident_resolved",
-            incident_id=incident.id,
-            reason="every affected component is operational again",
-        )
-        log.info("incident #%s resolved: every affected component is operational", incident.id)
-        names = [self._names[i] for i in ids if i in self._names]
-        await self._post(
-            session, incident.id, IncidentStatus.RESOLVED, wording.resolved_text(names), at
-        )
-
-    async def _post(
+    async def reclassify(
         self,
         session: AsyncSession,
         incident_id: int,
-        status: IncidentStatus,
-        text: dict[str, str],
         at: datetime,
+        *,
+        facts: dict[str, ComponentFacts] | None = None,
     ) -> None:
-        update_id = await add_update(
-            session=session,
-            incident_id=incident_id,
-            status=status,
-            body_ja=text["ja"],
-            body_en=text["en"],
-            at=at,
-        )
+        """Raise the incident's severity if the policy now gives a higher class (never lower)."""
+        incident = await get_incident(session=session, incident_id=incident_id)
+        if incident is None or incident.status == IncidentStatus.RESOLVED:
+            return
+        facts = facts if facts is not None else await component_facts(session=session)
+        ids = await incident_component_ids(session=session, incident_id=incident.id)
+        decision = classify(
+            [facts[i] for i in ids if i in facts], list(facts.values()), self._config.severity,
+            incident.cause,
+        )  # fmt: skip
+        # Severity only rises by itself; lowering it is a human decision (DESIGN.md).
+        if decision.severity.rank > incident.severity.rank:
+            await self.change_severity(session, incident, decision, at)
+
+    async def change_severity(
+        self,
+        session: AsyncSession,
+        incident: IncidentRow,
+        decision: Classification,
+        at: datetime,
+        *,
+        actor: str = "engine",
+    ) -> None:
+        """Store a new class with its reason; a rise restarts escalation at the new class."""
+        await set_severity(
+            session=session, incident_id=incident.id, severity=decision.severity,
+            reason=decision.reason, at=at,
+        )  # fmt: skip
         await append_event(
-            session=session,
-            at=at,
-            kind="update_posted",
-            incident_id=incident_id,
-            data={"update_id": update_id, "status": str(status)},
-        )
+            session=session, at=at, kind="severity_changed", incident_id=incident.id,
+            reason=decision.reason, actor=actor,
+            data={"from": str(incident.severity), "to": str(decision.severity)},
+        )  # fmt: skip
+        log.info("incident #%s severity %s: %s", incident.id, decision.severity, decision.reason)
+        if decision.severity.rank > incident.severity.rank:
+            # A rise is a new situation: the new class's people are paged even if acked before.
+            await update_incident(
+                session=session, incident_id=incident.id, acknowledged_at=None, acknowledged_by=None
+            )
+            await self.escalator.restart(session, incident.id, decision.severity, at)
 
+    async def _component_recovered(
+        self, session: AsyncSession, component_id: str, at: datetime
+    ) -> None:
+        incident = await open_incident_for(session=session, component_ids={component_id})
+        if incident is None or incident.origin == "manual" or incident.recovered_at is not None:
+            return
+        if not await self._all_recovered(session, incident.id):
+            return
+        await update_incident(session=session, incident_id=incident.id, recovered_at=at)
+        await append_event(
+            session=session, at=at, kind="incident_recovered", incident_id=incident.id,
+            reason="every affected component is operational again",
+        )  # fmt: skip
+        if self._config.incidents.resolve_after.get(incident.severity) == 0:
+            await self.resolve(
+                session, incident, at, reason="every affected component is operational again"
+            )
+            return
+        ids = await incident_component_ids(session=session, incident_id=incident.id)
+        text = wording.monitoring_text([self._names[i] for i in ids if i in self._names])
+        await update_incident(
+            session=session, incident_id=incident.id, status=str(IncidentStatus.MONITORING),
+            monitoring_at=at,
+        )  # fmt: skip
+        await post_update(session, incident.id, IncidentStatus.MONITORING, text, at)
 
-def _related_components(config: Config) -> dict[str, set[str]]:
-    """Return, per component, every component linked to it through depends_on (either way)."""
-    links: dict[str, set[str]] = {c.id: set() for c in config.components}
-    for component in config.components:
-        for parent in component.depends_on:
-            links[component.id].add(parent)
-            links[parent].add(component.id)
-    return {start: _reachable(links, start) - {start} for start in links}
+    async def _all_recovered(self, session: AsyncSession, incident_id: int) -> bool:
+        if await firing_alerts(session=session, incident_id=incident_id):
+            return False
+        facts = await component_facts(session=session)
+        ids = await incident_component_ids(session=session, incident_id=incident_id)
+        return all(facts[i].status in _HEALTHY for i in ids if i in facts)
 
-
-def _ancestors(config: Config) -> dict[str, set[str]]:
-    """Return, per component, every component it depends on directly or indirectly."""
-    parents = {c.id: set(c.depends_on) for c in config.components}
-    return {start: _reachable(parents, start) - {start} for start in parents}
-
-
-def _reachable(graph: dict[str, set[str]], start: str) -> set[str]:
-    seen: set[str] = set()
-    stack = [start]
-    while stack:
-        node = stack.pop()
-        if node not in seen:
-            seen.add(node)
-            stack.extend(graph[node])
-    return seen
+    async def resolve(
+        self,
+        session: AsyncSession,
+        incident: IncidentRow,
+        at: datetime,
+        *,
+        reason: str,
+        actor: str = "engine",
+        text: dict[str, str] | None = None,
+    ) -> None:
+        """Resolve an incident and post the resolved update (the responder's text or ours)."""
+        await resolve_incident(session=session, incident_id=incident.id, at=at)
+        await append_event(
+            session=session, at=at, kind="incident_resolved", incident_id=incident.id,
+            reason=reason, actor=actor,
+        )  # fmt: skip
+        log.info("incident #%s resolved: %s", incident.id, reason)
+        if text is None:
+            ids = await incident_component_ids(session=session, incident_id=incident.id)
+            text = wording.resolved_text([self._names[i] for i in ids if i in self._names])
+        await post_update(session, incident.id, IncidentStatus.RESOLVED, text, at, actor=actor)

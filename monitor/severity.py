@@ -29,10 +29,16 @@ class Classification:
 
 
 def classify(
-    affected: Sequence[ComponentFacts], everything: Sequence[ComponentFacts], policy: SeverityPolicy
+    affected: Sequence[ComponentFacts],
+    everything: Sequence[ComponentFacts],
+    policy: SeverityPolicy,
+    cause: str = "system",
 ) -> Classification:
-    """Return the highest severity any rule gives for the affected components."""
+    """Return the highest severity any rule gives for the affected components and the cause."""
     candidates = [c for fact in affected if (c := _by_table(fact, policy)) is not None]
+    if cause.partition("/")[0] == "security":
+        # Unauthorized access or asset outflow is critical whatever the components show.
+        candidates.append(Classification(Severity.CRITICAL, f"critical: the cause is {cause}"))
     candidates += [
         c for fact in affected if (c := _group_down(fact, everything, policy)) is not None
     ]
@@ -41,6 +47,12 @@ def classify(
     if not candidates:
         return Classification(Severity.MINOR, "minor: no affected component is failing now")
     return max(candidates, key=lambda c: c.severity.rank)
+
+
+def one_class_up(severity: Severity) -> Severity:
+    """Return the next class up (critical stays critical)."""
+    ranked = list(Severity)
+    return ranked[min(severity.rank + 1, len(ranked) - 1)]
 
 
 def _by_table(fact: ComponentFacts, policy: SeverityPolicy) -> Classification | None:

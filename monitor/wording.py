@@ -73,3 +73,37 @@ def resolved_text(components: Sequence[dict[str, str]]) -> dict[str, str]:
         "en": f"{en} recovered and {'is' if len(components) == 1 else 'are'} operating normally. "
         "This incident is resolved. We apologise for the inconvenience.",
     }
+
+
+def monitoring_text(components: Sequence[dict[str, str]]) -> dict[str, str]:
+    """Return the update posted when every affected component recovered, before the resolve."""
+    ja = "、".join(c["ja"] for c in components)
+    en = ", ".join(c["en"] for c in components)
+    return {
+        "ja": f"{ja}は復旧しました。再発しないことを確認するため、引き続き監視しています。",
+        "en": f"{en} recovered. We are monitoring to make sure the problem does not return.",
+    }
+
+
+def recurred_text(component: dict[str, str]) -> dict[str, str]:
+    """Return the update posted when a component fails again during the same incident."""
+    return {
+        "ja": f"{component['ja']}で再び異常が発生しています。引き続き調査しています。",
+        "en": f"{component['en']} is failing again. We are investigating.",
+    }
+
+
+def reported_name(component: dict[str, str]) -> dict[str, str]:
+    """Return the title of an incident opened from user reports."""
+    return {
+        "ja": f"{component['ja']}の不具合に関するお問い合わせ",
+        "en": f"{component['en']}: reports of problems",
+    }
+
+
+def reported_text(component: dict[str, str]) -> dict[str, str]:
+    """Return the first update of an incident opened from user reports."""
+    return {
+        "ja": f"{component['ja']}について複数のお客様から不具合のご報告をいただいています。現在、確認しています。",
+        "en": f"Several customers reported problems with {component['en']}. We are looking into it.",
+    }

@@ -37,6 +37,8 @@ def fast_config(tmp_path: Path) -> Path:
     document = yaml.safe_load((ROOT / "examples" / "exchange.yaml").read_text())
     for check in document["checks"]:
         check.update(interval="1s", timeout="900ms")
+    zero = {"minor": "0s", "moderate": "0s", "critical": "0s"}
+    document["incidents"] = {**document.get("incidents", {}), "resolve_after": zero}
     path = tmp_path / "exchange.yaml"
     path.write_text(yaml.safe_dump(document, allow_unicode=True))
     return path

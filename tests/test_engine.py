@@ -56,6 +56,7 @@ def make_config(on_failure: str = "major_outage", **severity: Any) -> Config:
         + [{"id": "eth-withdrawals-latency", "component": "eth-withdrawals", "kind": "http",
             "url": "http://127.0.0.1:9/", "interval": "10s", "timeout": "1s",
             "on_failure": "degraded_performance"}],
+        "incidents": {"resolve_after": {"minor": "0s", "moderate": "0s", "critical": "0s"}},
     }  # fmt: skip
     if severity:
         document["severity"] = severity
@@ -144,8 +145,9 @@ async def test_successes_to_recover_resolve_the_incident(harness: Harness) -> No
     assert incident.status == IncidentStatus.RESOLVED
     assert incident.resolved_at == harness.clock.now()
     assert await harness.count(incident_updates, incident_updates.c.status == "resolved") == 1
-    assert (await _timeline_kinds(harness))[-4:] == [
-        "alert_recovered", "component_status_changed", "incident_resolved", "update_posted",
+    assert (await _timeline_kinds(harness))[-5:] == [
+        "alert_recovered", "component_status_changed", "incident_recovered", "incident_resolved",
+        "update_posted",
     ]  # fmt: skip
 
 
@@ -296,10 +298,9 @@ async def test_a_removed_then_restored_check_alerts_again(
     restored = await started(database, make_config(), clock)
     await restored.feed("login-check", FAIL, FAIL)
     assert await restored.status("login") == ComponentStatus.MAJOR_OUTAGE
-    assert [i.status for i in await restored.incidents()] == [
-        IncidentStatus.RESOLVED,
-        IncidentStatus.INVESTIGATING,
-    ]
+    # The same alert firing again within reopen_window reopens its incident.
+    assert [i.status for i in await restored.incidents()] == [IncidentStatus.INVESTIGATING]
+    assert "incident_reopened" in await _timeline_kinds(restored)
 
 
 async def test_a_check_moved_to_another_component_releases_the_old_one(

@@ -3,31 +3,29 @@
 from __future__ import annotations
 
 import zoneinfo
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, Field, field_validator
 
+from monitor.config.common import (
+    LOCAL_REGION,
+    FailureStatus,
+    Identifier,
+    Language,
+    Strict,
+)
+from monitor.config.policies import (
+    AlertmanagerInput,
+    Escalation,
+    Flapping,
+    IncidentPolicy,
+    MaintenancePolicy,
+    UserReports,
+)
 from monitor.domain import ComponentStatus, ImpactClass, Severity
 from probes import Duration, ProbeSpec
 
-Language = Literal["ja", "en"]
-Identifier = Annotated[
-    str,
-    Field(
-        pattern=r"^[a-z0-9][a-z0-9_.-]*$",
-        max_length=64,
-        description="lower-case letters, digits, '-', '_' and '.'",
-    ),
-]
-FailureStatus = Literal["degraded_performance", "partial_outage", "major_outage"]
-LOCAL_REGION = "local"
-"""The region of checks exwatch runs itself; any other region is served by agents."""
-
-
-class Strict(BaseModel):
-    """Base for config models: unknown keys are errors, values are immutable."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
+__all__ = ["LOCAL_REGION", "FailureStatus", "Identifier", "Language", "Strict"]
 
 
 class Names(Strict):
@@ -103,6 +101,7 @@ class CheckCommon(Strict):
     quorum: int | None = Field(
         default=None, ge=1, description="regions that must fail to alert (default: a majority)"
     )
+    flapping: Flapping = Field(default_factory=Flapping)
 
     @property
     def required_failures(self) -> int:
@@ -190,3 +189,8 @@ class ConfigBase(Strict):
     checks: tuple[CheckConfig, ...] = ()
     severity: SeverityPolicy = Field(default_factory=SeverityPolicy)
     retention: Retention = Field(default_factory=Retention)
+    incidents: IncidentPolicy = Field(default_factory=IncidentPolicy)
+    escalation: Escalation = Field(default_factory=Escalation)
+    alertmanager: AlertmanagerInput = Field(default_factory=AlertmanagerInput)
+    user_reports: UserReports = Field(default_factory=UserReports)
+    maintenance: MaintenancePolicy = Field(default_factory=MaintenancePolicy)

@@ -23,6 +23,11 @@ class AlertRow:
     component_id: str
     failure_status: ComponentStatus
     summary: str
+    incident_id: int | None = None
+    source: str = "check"
+    flapping: bool = False
+    episode: str | None = None
+    started_at: datetime | None = None
 
 
 async def open_alert(
@@ -34,6 +39,10 @@ async def open_alert(
     failure_status: ComponentStatus,
     summary: str,
     at: datetime,
+    source: str = "check",
+    labels: dict[str, str] | None = None,
+    episode: str | None = None,
+    muted_reason: str | None = None,
 ) -> AlertRow:
     """Return the firing alert for ``fingerprint``, opening it if none is firing."""
     existing = await firing_alert(session=session, fingerprint=fingerprint)
@@ -49,12 +58,69 @@ async def open_alert(
             failure_status=str(failure_status),
             summary=summary,
             started_at=at,
+            source=source,
+            labels=labels,
+            episode=episode,
+            muted_reason=muted_reason,
         )
         .returning(alerts.c.id)
     )
     return AlertRow(
-        int(result.scalar_one()), fingerprint, check_id, component_id, failure_status, summary
+        int(result.scalar_one()),
+        fingerprint,
+        check_id,
+        component_id,
+        failure_status,
+        summary,
+        source=source,
+        episode=episode,
+        started_at=at,
     )
+
+
+async def alert_by_episode(
+    *, session: AsyncSession, fingerprint: str, episode: str
+) -> tuple[AlertRow, str] | None:
+    """Return the alert of one firing episode (any status) and its status, if seen before."""
+    row = (
+        await session.execute(
+            select(alerts).where(alerts.c.fingerprint == fingerprint, alerts.c.episode == episode)
+        )
+    ).one_or_none()
+    return None if row is None else (_alert_row(row), str(row.status))
+
+
+async def mark_flapping(*, session: AsyncSession, alert_id: int) -> None:
+    """Record that an alert is flapping (it stays open until it settles)."""
+    await session.execute(update(alerts).where(alerts.c.id == alert_id).values(flapping=True))
+
+
+async def flapping_alerts(*, session: AsyncSession) -> list[AlertRow]:
+    """Return every firing alert held open because it flaps."""
+    rows = await session.execute(
+        select(alerts).where(alerts.c.status == "firing", alerts.c.flapping.is_(True))
+    )
+    return [_alert_row(row) for row in rows]
+
+
+async def alerts_of_incident(*, session: AsyncSession, incident_id: int) -> list[AlertRow]:
+    """Return every alert linked to an incident, oldest first."""
+    rows = await session.execute(
+        select(alerts).where(alerts.c.incident_id == incident_id).order_by(alerts.c.id)
+    )
+    return [_alert_row(row) for row in rows]
+
+
+async def firing_alerts(
+    *, session: AsyncSession, source: str | None = None, incident_id: int | None = None
+) -> list[AlertRow]:
+    """Return every firing alert, optionally of one source or one incident."""
+    query = select(alerts).where(alerts.c.status == "firing")
+    if incident_id is not None:
+        query = query.where(alerts.c.incident_id == incident_id)
+    if source is not None:
+        query = query.where(alerts.c.source == source)
+    return [_alert_row(row) for row in await session.execute(query.order_by(alerts.c.id))]
 
 
 async def firing_alert(*, session: AsyncSession, fingerprint: str) -> AlertRow | None:
@@ -75,10 +141,15 @@ async def resolve_alert(*, session: AsyncSession, alert_id: int, at: datetime) -
 
 
 async def firing_statuses(*, session: AsyncSession, component_id: str) -> list[ComponentStatus]:
-    """Return the failure statuses of every alert firing on a component."""
+    """Return the failure statuses of every alert firing on a component.
+
+    User reports are left out: unverified, they open a minor incident but never set a status.
+    """
     rows = await session.execute(
         select(alerts.c.failure_status).where(
-            alerts.c.component_id == component_id, alerts.c.status == "firing"
+            alerts.c.component_id == component_id,
+            alerts.c.status == "firing",
+            alerts.c.source != "user_reports",
         )
     )
     return [ComponentStatus(value) for value in rows.scalars()]
@@ -107,4 +178,9 @@ def _alert_row(row: Any) -> AlertRow:
         row.component_id,
         ComponentStatus(row.failure_status),
         row.summary,
+        incident_id=row.incident_id,
+        source=row.source,
+        flapping=bool(row.flapping),
+        episode=row.episode,
+        started_at=row.started_at,
     )

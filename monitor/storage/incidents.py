@@ -10,7 +10,7 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from monitor.domain import ComponentStatus, IncidentStatus, Severity, worst_status
-from monitor.storage.tables import incident_components, incident_updates, incidents
+from monitor.storage.tables import alerts, incident_components, incident_updates, incidents
 
 _OPEN = [s.value for s in IncidentStatus if s != IncidentStatus.RESOLVED]
 
@@ -23,6 +23,18 @@ class IncidentRow:
     status: IncidentStatus
     severity: Severity
     severity_reason: str
+    origin: str = "auto"
+    cause: str = "system"
+    started_at: datetime | None = None
+    created_at: datetime | None = None
+    severity_since: datetime | None = None
+    recovered_at: datetime | None = None
+    acknowledged_at: datetime | None = None
+    first_acknowledged_at: datetime | None = None
+    escalation_level: int = 0
+    next_page_at: datetime | None = None
+    last_reminder_at: datetime | None = None
+    resolved_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +48,7 @@ class NewIncident:
     started_at: datetime
     origin: str = "auto"
     cause: str = "system"
+    report: dict[str, str | None] | None = None  # description, impact_scope, reproduction, …
 
 
 async def open_incident(*, session: AsyncSession, new: NewIncident, at: datetime) -> IncidentRow:
@@ -51,14 +64,55 @@ async def open_incident(*, session: AsyncSession, new: NewIncident, at: datetime
             cause=new.cause,
             origin=new.origin,
             started_at=new.started_at,
+            severity_since=at,
             created_at=at,
             updated_at=at,
+            **(new.report or {}),
         )
         .returning(incidents.c.id)
     )
-    return IncidentRow(
-        int(result.scalar_one()), IncidentStatus.INVESTIGATING, new.severity, new.severity_reason
+    return await get_incident(session=session, incident_id=int(result.scalar_one()))  # type: ignore[return-value]
+
+
+async def get_incident(*, session: AsyncSession, incident_id: int) -> IncidentRow | None:
+    """Return one incident, or None when there is no such incident."""
+    row = (
+        await session.execute(select(incidents).where(incidents.c.id == incident_id))
+    ).one_or_none()
+    return None if row is None else _incident_row(row)
+
+
+async def open_incidents(*, session: AsyncSession) -> list[IncidentRow]:
+    """Return every open incident, oldest first."""
+    rows = await session.execute(
+        select(incidents).where(incidents.c.status.in_(_OPEN)).order_by(incidents.c.id)
     )
+    return [_incident_row(row) for row in rows]
+
+
+async def update_incident(*, session: AsyncSession, incident_id: int, **values: Any) -> None:
+    """Set lifecycle columns of an incident (status, recovered_at, escalation, ack …)."""
+    await session.execute(update(incidents).where(incidents.c.id == incident_id).values(**values))
+
+
+async def recently_resolved_with_alert(
+    *, session: AsyncSession, fingerprint: str, since: datetime
+) -> IncidentRow | None:
+    """Return the newest incident resolved since ``since`` that an alert ``fingerprint`` was in."""
+    row = (
+        await session.execute(
+            select(incidents)
+            .join(alerts, alerts.c.incident_id == incidents.c.id)
+            .where(
+                incidents.c.status == str(IncidentStatus.RESOLVED),
+                incidents.c.resolved_at >= since,
+                alerts.c.fingerprint == fingerprint,
+            )
+            .order_by(incidents.c.resolved_at.desc())
+            .limit(1)
+        )
+    ).first()
+    return None if row is None else _incident_row(row)
 
 
 async def open_incident_for(
@@ -131,11 +185,11 @@ async def incident_component_ids(*, session: AsyncSession, incident_id: int) -> 
 async def set_severity(
     *, session: AsyncSession, incident_id: int, severity: Severity, reason: str, at: datetime
 ) -> None:
-    """Store an incident's new severity and the reason for it."""
+    """Store an incident's new severity, the reason for it, and since when it holds."""
     await session.execute(
         update(incidents)
         .where(incidents.c.id == incident_id)
-        .values(severity=str(severity), severity_reason=reason, updated_at=at)
+        .values(severity=str(severity), severity_reason=reason, severity_since=at, updated_at=at)
     )
 
 
@@ -144,7 +198,9 @@ async def resolve_incident(*, session: AsyncSession, incident_id: int, at: datet
     await session.execute(
         update(incidents)
         .where(incidents.c.id == incident_id)
-        .values(status=str(IncidentStatus.RESOLVED), resolved_at=at, updated_at=at)
+        .values(
+            status=str(IncidentStatus.RESOLVED), resolved_at=at, updated_at=at, next_page_at=None
+        )
     )
 
 
@@ -179,7 +235,22 @@ async def add_update(
 
 def _incident_row(row: Any) -> IncidentRow:
     return IncidentRow(
-        row.id, IncidentStatus(row.status), Severity(row.severity), row.severity_reason
+        row.id,
+        IncidentStatus(row.status),
+        Severity(row.severity),
+        row.severity_reason,
+        origin=row.origin,
+        cause=row.cause,
+        started_at=row.started_at,
+        created_at=row.created_at,
+        severity_since=row.severity_since or row.started_at,
+        recovered_at=row.recovered_at,
+        acknowledged_at=row.acknowledged_at,
+        first_acknowledged_at=row.first_acknowledged_at,
+        escalation_level=row.escalation_level,
+        next_page_at=row.next_page_at,
+        last_reminder_at=row.last_reminder_at,
+        resolved_at=row.resolved_at,
     )
 
 

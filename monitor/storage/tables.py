@@ -54,6 +54,13 @@ components = Table(
     Column("active", Boolean, nullable=False, server_default=text("true")),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+    # What monitoring sees (the worst firing alert), apart from what the public is shown.
+    Column("alert_status", String(32), nullable=False, server_default="operational"),
+    # A responder's override (e.g. a deliberate trading halt), shown instead of alert_status.
+    Column("override_status", String(32), nullable=True),
+    Column("override_message_ja", Text, nullable=True),
+    Column("override_message_en", Text, nullable=True),
+    Column("override_reason", Text, nullable=True),
 )
 
 checks = Table(
@@ -130,6 +137,20 @@ alerts = Table(
     Column("started_at", UTCDateTime, nullable=False),
     Column("resolved_at", UTCDateTime, nullable=True),
     Column("incident_id", BigId, ForeignKey("incidents.id"), nullable=True),
+    Column("source", String(16), nullable=False, server_default="check"),
+    Column("flapping", Boolean, nullable=False, server_default=text("false")),
+    Column("muted_reason", Text, nullable=True),
+    Column("labels", JSON, nullable=True),
+    # Alertmanager's startsAt: with the fingerprint it names one firing episode (resends dedup).
+    Column("episode", String(64), nullable=True),
+    Index(
+        "uq_alerts_fingerprint_episode",
+        "fingerprint",
+        "episode",
+        unique=True,
+        sqlite_where=text("episode IS NOT NULL"),
+        postgresql_where=text("episode IS NOT NULL"),
+    ),
     # At most one firing alert per fingerprint: a restart cannot open a second one.
     Index(
         "uq_alerts_firing_fingerprint",
@@ -156,6 +177,20 @@ incidents = Table(
     Column("updated_at", UTCDateTime, nullable=False),
     Column("monitoring_at", UTCDateTime, nullable=True),
     Column("resolved_at", UTCDateTime, nullable=True),
+    # The report fields of a manually opened incident (seed 004 §2).
+    Column("description", Text, nullable=True),
+    Column("impact_scope", Text, nullable=True),
+    Column("reproduction", Text, nullable=True),
+    Column("reporter", Text, nullable=True),
+    Column("contact", Text, nullable=True),
+    Column("severity_since", UTCDateTime, nullable=True),
+    Column("recovered_at", UTCDateTime, nullable=True),
+    Column("acknowledged_at", UTCDateTime, nullable=True),
+    Column("acknowledged_by", Text, nullable=True),
+    Column("first_acknowledged_at", UTCDateTime, nullable=True),
+    Column("escalation_level", Integer, nullable=False, server_default="0"),
+    Column("next_page_at", UTCDateTime, nullable=True),
+    Column("last_reminder_at", UTCDateTime, nullable=True),
     Index(None, "status"),
 )
 
@@ -193,6 +228,65 @@ timeline_events = Table(
     Column("alert_id", BigId, nullable=True),
     Column("reason", Text, nullable=True),
     Column("data", JSON, nullable=True),
+    Column("actor", String(120), nullable=False, server_default="engine"),
+    Column("maintenance_id", BigId, nullable=True),
     Index(None, "incident_id"),
     Index(None, "at"),
+)
+
+user_reports = Table(
+    "user_reports",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("component_id", String(64), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("contact", Text, nullable=True),
+    Column("client", String(64), nullable=False),  # a keyed hash of the address, never the address
+    Column("created_at", UTCDateTime, nullable=False),
+    Index(None, "component_id", "created_at"),
+    Index(None, "client", "created_at"),
+)
+
+maintenance_series = Table(
+    "maintenance_series",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("cron", String(120), nullable=False),
+    Column("time_zone", String(64), nullable=False),
+    Column("duration_s", Float, nullable=False),
+    Column("name_ja", Text, nullable=False),
+    Column("name_en", Text, nullable=False),
+    Column("body_ja", Text, nullable=False),
+    Column("body_en", Text, nullable=False),
+    Column("components", JSON, nullable=False),
+    Column("active", Boolean, nullable=False, server_default=text("true")),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+maintenances = Table(
+    "maintenances",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("series_id", BigId, ForeignKey("maintenance_series.id"), nullable=True),
+    Column("name_ja", Text, nullable=False),
+    Column("name_en", Text, nullable=False),
+    Column("body_ja", Text, nullable=False),
+    Column("body_en", Text, nullable=False),
+    Column("status", String(16), nullable=False),  # scheduled, in_progress, completed, cancelled
+    Column("scheduled_start", UTCDateTime, nullable=False),
+    Column("scheduled_end", UTCDateTime, nullable=False),
+    Column("started_at", UTCDateTime, nullable=True),
+    Column("ended_at", UTCDateTime, nullable=True),
+    Column("announced_at", UTCDateTime, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index(None, "status"),
+    Index("uq_maintenances_series_start", "series_id", "scheduled_start", unique=True),
+)
+
+maintenance_components = Table(
+    "maintenance_components",
+    metadata,
+    Column("maintenance_id", BigId, ForeignKey("maintenances.id"), primary_key=True),
+    Column("component_id", String(64), primary_key=True),
 )

@@ -22,8 +22,12 @@ async def append_event(
     alert_id: int | None = None,
     reason: str | None = None,
     data: dict[str, Any] | None = None,
+    actor: str = "engine",
+    maintenance_id: int | None = None,
 ) -> int:
     """Append one event inside the caller's transaction and return its id.
+
+    ``actor`` is who caused it: "engine" for monitoring, or the responder / input that did.
 
     The notification deliveries an event causes will be written here too (the outbox, #6),
     so that an event and its deliveries commit or vanish together.
@@ -39,6 +43,8 @@ async def append_event(
             alert_id=alert_id,
             reason=reason,
             data=data,
+            actor=actor,
+            maintenance_id=maintenance_id,
         )
         .returning(timeline_events.c.id)
     )

@@ -1,0 +1,231 @@
+"""Admin API for incidents and component overrides (JSON under ``/api/admin``, bearer token).
+
+List and read incidents; open one by hand with the seed's report fields; post updates; change
+severity (either way, with a reason) or cause; acknowledge and unacknowledge; resolve; override
+a component's public status (a deliberate trading halt). Unknown ids are 404, transitions that
+cannot happen (resolve a resolved incident) 409 with the reason, bad fields 422.
+"""
+
+# No ``from __future__ import annotations``: the routes' parameter types are built inside
+# build_incidents_router (the token is known only then) and FastAPI must see them evaluated.
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from monitor.admin.auth import admin_guard
+from monitor.clock import Clock
+from monitor.domain import ComponentStatus, IncidentStatus, Severity
+from monitor.responder import ActionRefusedError, ManualIncident, Responder
+from monitor.storage.database import Database
+from monitor.storage.incident_reads import incident_detail, list_incidents
+
+Text = Annotated[str, Field(min_length=1, max_length=5000)]
+Short = Annotated[str, Field(min_length=1, max_length=300)]
+
+
+class Body(BaseModel):
+    """Base for request bodies: unknown fields are refused."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class NewIncidentIn(Body):
+    """A manual incident: what is wrong, when it started, the impact scope, how to reproduce, who."""
+
+    name_ja: Short
+    name_en: Short
+    description: Text = Field(description="what is wrong")
+    started_at: AwareDatetime = Field(description="when it started")
+    components: dict[str, ComponentStatus] = Field(
+        default_factory=dict, description="affected components and the status to show"
+    )
+    impact_scope: Text | None = None
+    reproduction: Text | None = Field(default=None, description="how to reproduce")
+    reporter: Short | None = None
+    contact: Short | None = None
+    cause: Short = "system"
+    severity: Severity | None = Field(default=None, description="omit to classify by the policy")
+    body_ja: Text | None = None
+    body_en: Text | None = None
+
+
+class UpdateIn(Body):
+    """A public update, in both languages, optionally with component statuses to show."""
+
+    status: IncidentStatus
+    body_ja: Text
+    body_en: Text
+    components: dict[str, ComponentStatus] | None = None
+
+
+class SeverityIn(Body):
+    """A responder's severity decision and why."""
+
+    severity: Severity
+    reason: Text
+
+
+class CauseIn(Body):
+    """The cause category, e.g. "system/database" or "security/ddos"."""
+
+    cause: Short
+
+
+class ResolveIn(Body):
+    """An optional closing update (both languages or neither)."""
+
+    body_ja: Text | None = None
+    body_en: Text | None = None
+
+
+class OverrideIn(Body):
+    """Show this status for a component whatever monitoring sees, with a public message."""
+
+    status: ComponentStatus
+    reason: Text
+    message_ja: Text | None = None
+    message_en: Text | None = None
+
+
+class ClearOverrideIn(Body):
+    """Why the override ends."""
+
+    reason: Text
+
+
+Action = Callable[[], Awaitable[Any]]
+
+
+def build_incidents_router(
+    responder: Responder, database: Database, clock: Clock, admin_token: str | None
+) -> APIRouter:
+    """Return the incident and override routes."""
+    router = APIRouter(prefix="/api/admin", tags=["admin: incidents"])
+    actor = Annotated[str, Depends(admin_guard(admin_token))]
+
+    @router.get("/incidents", summary="List incidents, newest first")
+    async def incidents(
+        _: actor,
+        state: Literal["open", "resolved", "all"] = "open",
+        limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    ) -> JSONResponse:
+        async with database.transaction() as session:
+            rows = await list_incidents(session=session, state=state, limit=limit)
+        return JSONResponse(jsonable_encoder({"incidents": rows}))
+
+    @router.get("/incidents/{incident_id}", summary="One incident with components, updates, alerts")
+    async def incident(incident_id: int, _: actor) -> JSONResponse:
+        return await _detail(database, incident_id)
+
+    @router.post("/incidents", status_code=201, summary="Open an incident by hand")
+    async def open_incident(body: NewIncidentIn, who: actor) -> JSONResponse:
+        report = _manual(body)
+        return await _act(database, lambda: responder.open(report, clock.now(), actor=who), 201)
+
+    @router.post("/incidents/{incident_id}/updates", summary="Post a public update")
+    async def post_update(incident_id: int, body: UpdateIn, who: actor) -> JSONResponse:
+        text = {"ja": body.body_ja, "en": body.body_en}
+        return await _act(database, lambda: responder.post(
+            incident_id, body.status, text, clock.now(), actor=who, components=body.components,
+        ), incident_id=incident_id)  # fmt: skip
+
+    @router.post("/incidents/{incident_id}/severity", summary="Change severity (with a reason)")
+    async def severity(incident_id: int, body: SeverityIn, who: actor) -> JSONResponse:
+        return await _act(database, lambda: responder.change_severity(
+            incident_id, body.severity, body.reason, clock.now(), actor=who
+        ), incident_id=incident_id)  # fmt: skip
+
+    @router.post("/incidents/{incident_id}/cause", summary="Set the cause category")
+    async def cause(incident_id: int, body: CauseIn, who: actor) -> JSONResponse:
+        return await _act(database, lambda: responder.set_cause(
+            incident_id, body.cause, clock.now(), actor=who
+        ), incident_id=incident_id)  # fmt: skip
+
+    @router.post("/incidents/{incident_id}/ack", summary="Acknowledge (stops escalation)")
+    async def ack(incident_id: int, who: actor) -> JSONResponse:
+        return await _act(database, lambda: responder.acknowledge(
+            incident_id, clock.now(), actor=who
+        ), incident_id=incident_id)  # fmt: skip
+
+    @router.post("/incidents/{incident_id}/unack", summary="Take back an acknowledgement")
+    async def unack(incident_id: int, who: actor) -> JSONResponse:
+        return await _act(database, lambda: responder.unacknowledge(
+            incident_id, clock.now(), actor=who
+        ), incident_id=incident_id)  # fmt: skip
+
+    @router.post("/incidents/{incident_id}/resolve", summary="Resolve")
+    async def resolve(incident_id: int, who: actor, body: ResolveIn | None = None) -> JSONResponse:
+        text = _pair(body.body_ja, body.body_en) if body else None
+        return await _act(database, lambda: responder.resolve(
+            incident_id, clock.now(), actor=who, text=text
+        ), incident_id=incident_id)  # fmt: skip
+
+    _override_routes(router, responder, clock, actor)
+    return router
+
+
+def _override_routes(router: APIRouter, responder: Responder, clock: Clock, actor: Any) -> None:
+    @router.put("/components/{component_id}/override", summary="Override a component's status")
+    async def set_override(component_id: str, body: OverrideIn, who: actor) -> JSONResponse:
+        message = _pair(body.message_ja, body.message_en)
+        return await _act(None, lambda: responder.override(
+            component_id, body.status, clock.now(), actor=who, reason=body.reason, message=message
+        ))  # fmt: skip
+
+    @router.delete("/components/{component_id}/override", summary="End a component override")
+    async def clear_override(component_id: str, body: ClearOverrideIn, who: actor) -> JSONResponse:
+        return await _act(None, lambda: responder.override(
+            component_id, None, clock.now(), actor=who, reason=body.reason
+        ))  # fmt: skip
+
+
+async def _act(
+    database: Database | None,
+    action: Action,
+    status: int = 200,
+    *,
+    incident_id: int | None = None,
+) -> JSONResponse:
+    """Run an action; answer with the incident as it is now, or the refusal."""
+    try:
+        result = await action()
+    except ActionRefusedError as refused:
+        return JSONResponse({"error": refused.message}, status_code=refused.status)
+    if database is None:
+        return JSONResponse({"ok": True}, status_code=status)
+    return await _detail(database, incident_id if incident_id is not None else int(result), status)
+
+
+async def _detail(database: Database, incident_id: int, status: int = 200) -> JSONResponse:
+    async with database.transaction() as session:
+        detail = await incident_detail(session=session, incident_id=incident_id)
+    if detail is None:
+        return JSONResponse({"error": f"no incident #{incident_id}"}, status_code=404)
+    return JSONResponse(jsonable_encoder(detail), status_code=status)
+
+
+def _pair(ja: str | None, en: str | None) -> dict[str, str] | None:
+    if ja is None and en is None:
+        return None
+    return {"ja": ja or en or "", "en": en or ja or ""}
+
+
+def _manual(body: NewIncidentIn) -> ManualIncident:
+    return ManualIncident(
+        name_ja=body.name_ja,
+        name_en=body.name_en,
+        description=body.description,
+        started_at=body.started_at,
+        components=dict(body.components),
+        impact_scope=body.impact_scope,
+        reproduction=body.reproduction,
+        reporter=body.reporter,
+        contact=body.contact,
+        cause=body.cause,
+        severity=body.severity,
+        body=_pair(body.body_ja, body.body_en) or {},
+    )
