@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
+import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -26,6 +29,7 @@ from monitor.ingest import build_ingest_router
 from monitor.loop_lag import LoopLagMonitor
 from monitor.metrics import ProbeMetrics
 from monitor.publisher import SnapshotPublisher
+from monitor.reports import ReportDesk, build_reports_router
 from monitor.responder import Responder
 from monitor.result_writer import ResultWriter
 from monitor.retention import RetentionJob
@@ -59,6 +63,7 @@ class Services:
     ticker: Ticker
     clock: Clock
     responder: Responder
+    reports: ReportDesk
     agent_token: str | None = None
     admin_token: str | None = None
 
@@ -72,6 +77,7 @@ def build_services(
     metrics_registry: CollectorRegistry | None = None,
     agent_token: str | None = None,
     admin_token: str | None = None,
+    report_key: bytes | None = None,
 ) -> Services:
     """Create the engine, scheduler, snapshot publisher and metrics for ``config``."""
     clock = clock or SystemClock()
@@ -99,6 +105,10 @@ def build_services(
     retention = RetentionJob(database, config.retention, clock)
     ticker = Ticker(clock)
     ticker.register("incidents", IncidentClock(engine, config).tick)
+    reports = ReportDesk(
+        database, engine, config, clock, key=report_key or _report_key(admin_token)
+    )
+    ticker.register("user_reports", reports.tick)
     return Services(
         config,
         database,
@@ -115,6 +125,7 @@ def build_services(
         ticker,
         clock,
         Responder(engine, config),
+        reports,
         agent_token,
         admin_token,
     )
@@ -173,6 +184,18 @@ def _include_admin(app: FastAPI, services: Services) -> None:
         build_incidents_router(services.responder, services.database, services.clock, token)
     )
     app.include_router(build_alerts_router(services.database, token))
+    app.include_router(build_reports_router(services.reports, admin_token=token))
+
+
+def _report_key(admin_token: str | None) -> bytes:
+    """The key that hashes reporters' addresses: stable across restarts when there is a token.
+
+    Without EXWATCH_REPORT_KEY or an admin token a random key is used; per-client limits
+    then start again at every restart (the in-memory limits still hold).
+    """
+    if admin_token:
+        return hmac.new(admin_token.encode(), b"exwatch user reports", hashlib.sha256).digest()
+    return secrets.token_bytes(32)
 
 
 def _operations_router(services: Services) -> APIRouter:

@@ -93,7 +93,7 @@ class AlertEngine:
         self._lock = asyncio.Lock()
 
     @asynccontextmanager
-    async def exclusive(self) -> AsyncIterator[AsyncSession]:
+    async def exclusive(self, *, publish: bool = True) -> AsyncIterator[AsyncSession]:
         """Hold the engine's lock and one transaction; the snapshot is refreshed after commit.
 
         Every change from outside the probe path (Alertmanager, user reports, responders,
@@ -102,6 +102,11 @@ class AlertEngine:
         """
         async with self._lock, self._database.transaction() as session:
             yield session
+        if publish:
+            await self._on_change()
+
+    async def publish(self) -> None:
+        """Tell the page a change was committed (for callers that used ``publish=False``)."""
         await self._on_change()
 
     async def start(self) -> None:

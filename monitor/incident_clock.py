@@ -30,10 +30,13 @@ class IncidentClock:
 
     async def tick(self, now: datetime) -> int:
         """Do what is due at ``now``; return how many changes were made."""
-        async with self._engine.exclusive() as session:
+        # Most ticks find nothing due: only a change re-renders the public page.
+        async with self._engine.exclusive(publish=False) as session:
             done = await self._engine.settle_flapping(session, now)
             for incident in await open_incidents(session=session):
                 done += await self._due(session, incident, now)
+        if done:
+            await self._engine.publish()
         return done
 
     async def _due(self, session: AsyncSession, incident: IncidentRow, now: datetime) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import secrets
 import sys
 from pathlib import Path
 
@@ -35,8 +36,11 @@ async def run_demo(
         print("\n".join([f"{error.source}: invalid config", *error.problems]), file=sys.stderr)
         await exchange.stop()
         return 2
-    server = uvicorn_server(create_app(build_services(config, database)), host, port)
-    print(_banner(page_url, exchange, database, scenario), flush=True)
+    # The demo's admin API needs a token like any other install; one is made up if none is set.
+    token = os.environ.get("EXWATCH_ADMIN_TOKEN") or secrets.token_urlsafe(18)
+    services = build_services(config, database, admin_token=token)
+    server = uvicorn_server(create_app(services), host, port)
+    print(_banner(page_url, exchange, database, scenario, token), flush=True)
     script = asyncio.create_task(run_scenario(exchange.url, log=_say)) if scenario else None
     try:
         await server.serve()
@@ -49,7 +53,9 @@ async def run_demo(
     return 0
 
 
-def _banner(page_url: str, exchange: RunningExchange, database: Database, scenario: bool) -> str:
+def _banner(
+    page_url: str, exchange: RunningExchange, database: Database, scenario: bool, token: str
+) -> str:
     lines = [
         "",
         "exwatch demo",
@@ -61,6 +67,11 @@ def _banner(page_url: str, exchange: RunningExchange, database: Database, scenar
         "  inject a fault:  curl -X POST "
         f'{exchange.url}/_faults -d \'{{"target": "trading-engine", "mode": "down", "seconds": 60}}\'',
         f"  clear faults:    curl -X DELETE {exchange.url}/_faults",
+        "",
+        f"  admin API        export EXWATCH_ADMIN_TOKEN={token}",
+        f'    open incidents:  curl -H "Authorization: Bearer $EXWATCH_ADMIN_TOKEN" {page_url}api/admin/incidents',
+        f'    acknowledge #1:  curl -X POST -H "Authorization: Bearer $EXWATCH_ADMIN_TOKEN" {page_url}api/admin/incidents/1/ack',
+        f"    API reference:   {page_url}api/docs",
         "",
     ]
     if scenario:
