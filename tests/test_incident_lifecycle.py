@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import pytest
 
+from monitor.alert_input import NewAlert
 from monitor.domain import ComponentStatus, IncidentStatus, Severity
+from monitor.storage.alerts import firing_alert
 from monitor.storage.database import Database
 from tests.lifecycle_support import Lifecycle, lifecycle, lifecycle_config
 from tests.support import FAIL, OK, FakeClock
@@ -209,7 +211,12 @@ async def test_a_flapping_check_keeps_one_incident_and_says_so_once(
     checks_flap = {"changes": 3, "window": "15m"}
     config = lifecycle_config(incidents={"resolve_after": {"critical": "0s"}})
     config = config.model_copy(
-        update={"checks": tuple(c.model_copy(update={"flapping": c.flapping.model_validate(checks_flap)}) for c in config.checks)}
+        update={
+            "checks": tuple(
+                c.model_copy(update={"flapping": c.flapping.model_validate(checks_flap)})
+                for c in config.checks
+            )
+        }
     )
     h = await lifecycle(database, config, clock)
     for _ in range(4):
@@ -261,3 +268,28 @@ async def test_a_component_override_shows_a_trading_halt(h: Lifecycle) -> None:
     assert await h.status("btc-trading") == ComponentStatus.OPERATIONAL
     kinds = [e.kind for e in await h.events() if e.kind.startswith("component_override")]
     assert kinds == ["component_override_set", "component_override_cleared"]
+
+
+async def test_user_reports_open_a_minor_incident_that_checks_can_raise(h: Lifecycle) -> None:
+    reported = NewAlert(
+        "reports:login", "login", ComponentStatus.DEGRADED_PERFORMANCE,
+        "5 user reports about login within 10m", source="user_reports",
+    )  # fmt: skip
+    async with h.engine.exclusive() as session:
+        await h.engine.book.fire(session, reported, h.clock.now())
+    [incident] = await h.incidents()
+    assert (incident.severity, incident.name_en) == (Severity.MINOR, "login: reports of problems")
+    assert (
+        incident.severity_reason == "minor: 5 user reports about login within 10m (user-reported)"
+    )
+    assert await h.status("login") == ComponentStatus.OPERATIONAL  # reports never set a status
+    await h.feed("login-check", FAIL, FAIL)  # monitoring confirms: the same incident, raised
+    [incident] = await h.incidents()
+    assert incident.severity == Severity.CRITICAL
+    await h.feed("login-check", OK, OK)
+    assert (await h.incidents())[0].recovered_at is None  # the reports alert still fires
+    async with h.engine.exclusive() as session:
+        alert = await firing_alert(session=session, fingerprint="reports:login")
+        assert alert is not None
+        await h.engine.book.clear(session, alert, h.clock.now(), "no more reports")
+    assert (await h.incidents())[0].status == IncidentStatus.MONITORING
