@@ -19,6 +19,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from monitor.admin.alerts_api import build_alerts_router
 from monitor.admin.incidents_api import build_incidents_router
 from monitor.agent_api import Ingest, Stored, build_agent_router
+from monitor.alertmanager import build_alertmanager_router
 from monitor.clock import Clock, SystemClock
 from monitor.config import CheckConfig, Config
 from monitor.config.models import LOCAL_REGION
@@ -185,6 +186,7 @@ def _include_admin(app: FastAPI, services: Services) -> None:
     )
     app.include_router(build_alerts_router(services.database, token))
     app.include_router(build_reports_router(services.reports, admin_token=token))
+    app.include_router(build_alertmanager_router(services))
 
 
 def _report_key(admin_token: str | None) -> bytes:

@@ -17,6 +17,7 @@ def reference_problems(config: ConfigBase) -> list[str]:
     problems += _component_references(config)
     problems += _check_references(config)
     problems += _dependency_cycles(config)
+    problems += _alertmanager_references(config)
     return problems
 
 
@@ -68,6 +69,24 @@ def _check_references(config: ConfigBase) -> list[str]:
             problems.append(
                 f"checks[{i}].timeout: must not exceed the interval "
                 f"({check.timeout:g}s > {check.interval:g}s)"
+            )
+    return problems
+
+
+def _alertmanager_references(config: ConfigBase) -> list[str]:
+    components = {c.id for c in config.components}
+    routing = config.alertmanager
+    problems = []
+    if routing.component_label == routing.status_label:
+        problems.append(
+            "alertmanager.status_label: must differ from component_label "
+            f"(both are {routing.status_label!r})"
+        )
+    for i, matcher in enumerate(routing.matchers):
+        if matcher.component not in components:
+            problems.append(
+                f"alertmanager.matchers[{i}].component: "
+                f"{_unknown('component', matcher.component, components)}"
             )
     return problems
 
