@@ -10,9 +10,10 @@ and resends, and HA peers resend a firing even after its resolve (alertmanager#2
 - a resolve clears its own episode, or an older one still firing (Alertmanager holds one
   alert per fingerprint, so a newer episode means the older one ended).
 
-Episodes known to have ended are also kept in memory, so a firing delivered after its own
-resolve (the first firing lost, a peer's copy arriving late) does not open an alert that
-nothing would ever resolve. That memory does not survive a restart.
+A resolve for an episode never seen is stored as an ended alert, so a firing delivered after
+its own resolve (the first firing lost, a peer's copy arriving late) does not open an alert that
+nothing would ever resolve, even across a restart. Episodes known to have ended are also kept
+in memory per fingerprint, so an even older episode's late firing changes nothing either.
 """
 
 from __future__ import annotations
@@ -37,7 +38,12 @@ from monitor.alertmanager.routing import (
     route_alert,
 )
 from monitor.config.policies import AlertmanagerInput
-from monitor.storage.alerts import AlertRow, alert_by_episode, firing_alert
+from monitor.storage.alerts import (
+    AlertRow,
+    alert_by_episode,
+    firing_alert,
+    record_ended_episode,
+)
 from monitor.storage.timeline import append_event
 
 SOURCE = "alertmanager"
@@ -152,7 +158,7 @@ class Intake:
         outcome = Outcome(ignored=plan.ignored)
         for alert, route in plan.routed:
             if alert.status == "resolved":
-                outcome.count(await self._resolve(session, alert, at))
+                outcome.count(await self._resolve(session, alert, route, at))
                 fingerprint = stored_fingerprint(alert)
                 ended = max(alert.starts_at, self._ended_at(fingerprint, outcome))
                 outcome.ended[fingerprint] = ended
@@ -200,7 +206,9 @@ class Intake:
         await self._book.fire(session, _new_alert(alert, route, fingerprint), at)
         return "fired"
 
-    async def _resolve(self, session: AsyncSession, alert: WebhookAlert, at: datetime) -> Change:
+    async def _resolve(
+        self, session: AsyncSession, alert: WebhookAlert, route: Route, at: datetime
+    ) -> Change:
         fingerprint = stored_fingerprint(alert)
         seen = await alert_by_episode(
             session=session, fingerprint=fingerprint, episode=alert.episode
@@ -208,6 +216,13 @@ class Intake:
         if seen is not None:
             row = seen[0] if seen[1] == "firing" else None
         else:
+            # The episode's firing never reached us: remember that it ended, in the database,
+            # so its late firing (alertmanager#2447) changes nothing even after a restart.
+            await record_ended_episode(
+                session=session, fingerprint=fingerprint, episode=alert.episode,
+                component_id=route.component_id, failure_status=route.failure_status,
+                summary=alert_summary(alert.labels, alert.annotations), at=at,
+            )  # fmt: skip
             # An older episode still firing ended before this one began.
             row = await firing_alert(session=session, fingerprint=fingerprint)
             if row is not None and _started(row) > alert.starts_at:

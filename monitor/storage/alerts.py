@@ -90,6 +90,27 @@ async def alert_by_episode(
     return None if row is None else (_alert_row(row), str(row.status))
 
 
+async def record_ended_episode(
+    *,
+    session: AsyncSession,
+    fingerprint: str,
+    episode: str,
+    component_id: str,
+    failure_status: ComponentStatus,
+    summary: str,
+    at: datetime,
+) -> None:
+    """Store an episode whose resolve arrived before (or without) its firing, as ended."""
+    await session.execute(
+        insert(alerts).values(
+            fingerprint=fingerprint, check_id=None, component_id=component_id,
+            status="resolved", failure_status=str(failure_status),
+            summary=f"{summary} (resolved before its firing arrived)", started_at=at,
+            resolved_at=at, source="alertmanager", episode=episode,
+        )
+    )  # fmt: skip
+
+
 async def mark_flapping(*, session: AsyncSession, alert_id: int) -> None:
     """Record that an alert is flapping (it stays open until it settles)."""
     await session.execute(update(alerts).where(alerts.c.id == alert_id).values(flapping=True))

@@ -83,23 +83,26 @@ SCENARIOS = [
         id="late-resend-of-an-older-episode",
     ),
     pytest.param(
-        [(RESOLVE0, counts(unchanged=1))], [], "operational", id="resolve-of-an-unseen-episode"
+        [(RESOLVE0, counts(unchanged=1))],
+        [(E0, "resolved")],
+        "operational",
+        id="resolve-of-an-unseen-episode",
     ),
     pytest.param(
         [(FIRE1, counts(fired=1)), (RESOLVE0, counts(unchanged=1))],
-        [(E1, "firing")],
+        [(E1, "firing"), (E0, "resolved")],  # the late resolve is remembered as ended
         "major_outage",
         id="late-resolve-of-an-older-episode",
     ),
     pytest.param(
         [(FIRE0, counts(fired=1)), (RESOLVE1, counts(resolved=1))],
-        [(E0, "resolved")],
+        [(E0, "resolved"), (E1, "resolved")],
         "operational",
         id="resolve-of-a-newer-episode-ends-the-older",
     ),
     pytest.param(
         [(RESOLVE0, counts(unchanged=1)), (FIRE0, counts(unchanged=1))],
-        [],
+        [(E0, "resolved")],  # stored as ended, so the late firing is known even after a restart
         "operational",
         id="firing-delivered-after-its-resolve",
     ),
