@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from enum import StrEnum
 
 from monitor.domain import ComponentStatus, IncidentStatus, Severity
 
@@ -43,6 +43,8 @@ class ComponentView:
     position: int
     created_at: datetime
     updated_at: datetime
+    override_message: Localized | None = None
+    """A responder's public message for an overridden status (never the internal reason)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +60,15 @@ class GroupView:
 
 
 @dataclass(frozen=True, slots=True)
+class AffectedComponent:
+    """A component status an update announced; ``old_status`` is None when it was not recorded."""
+
+    id: str
+    status: ComponentStatus
+    old_status: ComponentStatus | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class UpdateView:
     """One public update of an incident."""
 
@@ -66,7 +77,7 @@ class UpdateView:
     status: IncidentStatus
     bodies: Localized
     created_at: datetime
-    affected_components: list[dict[str, Any]] | None = None
+    affected_components: tuple[AffectedComponent, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +103,47 @@ class IncidentView:
         return self.status != IncidentStatus.RESOLVED
 
 
+class MaintenanceStatus(StrEnum):
+    """Where a maintenance window is in its life (the public never sees ``cancelled``)."""
+
+    SCHEDULED = "scheduled"
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MaintenanceView:
+    """A maintenance window with the components it covers."""
+
+    id: int
+    names: Localized
+    bodies: Localized
+    status: MaintenanceStatus
+    scheduled_start: datetime
+    scheduled_end: datetime
+    started_at: datetime | None
+    ended_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    component_ids: tuple[str, ...]
+
+    @property
+    def is_active(self) -> bool:
+        """True while the window is in progress."""
+        return self.status == MaintenanceStatus.IN_PROGRESS
+
+    @property
+    def is_upcoming(self) -> bool:
+        """True while the window is scheduled and has not started."""
+        return self.status == MaintenanceStatus.SCHEDULED
+
+    @property
+    def is_public(self) -> bool:
+        """False for a cancelled window, which the page never shows."""
+        return self.status != MaintenanceStatus.CANCELLED
+
+
 @dataclass(frozen=True, slots=True)
 class StatusView:
     """Everything the public status page shows, as of ``generated_at``."""
@@ -101,11 +153,14 @@ class StatusView:
     groups: tuple[GroupView, ...]
     components: tuple[ComponentView, ...]
     incidents: tuple[IncidentView, ...] = field(default=())
+    maintenances: tuple[MaintenanceView, ...] = field(default=())
+    """In progress and scheduled windows plus recent completed ones, newest start first."""
 
     @property
     def updated_at(self) -> datetime:
         """The newest change to anything shown (the page's ``updated_at``)."""
         stamps = [c.updated_at for c in self.components] + [i.updated_at for i in self.incidents]
+        stamps += [m.updated_at for m in self.maintenances if m.is_public]
         return max(stamps, default=self.generated_at)
 
     def component(self, component_id: str) -> ComponentView | None:

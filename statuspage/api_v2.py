@@ -2,15 +2,36 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+from datetime import datetime
 from typing import Any
 
 from monitor.domain import worst_status
-from monitor.views import ComponentView, GroupView, IncidentView, StatusView, UpdateView
+from monitor.views import (
+    AffectedComponent,
+    ComponentView,
+    GroupView,
+    IncidentView,
+    MaintenanceStatus,
+    MaintenanceView,
+    StatusView,
+    UpdateView,
+)
 from statuspage.i18n import message
 from statuspage.indicator import page_indicator
 from statuspage.timefmt import iso
 
 RECENT_LIMIT = 50
+UPCOMING = (MaintenanceStatus.SCHEDULED,)
+ACTIVE = (MaintenanceStatus.IN_PROGRESS,)
+CURRENT = UPCOMING + ACTIVE
+MAINTENANCE_IMPACT = "maintenance"
+# exwatch's window states in Statuspage's words (a cancelled window is never public).
+_MAINTENANCE_STATUS = {
+    MaintenanceStatus.SCHEDULED: "scheduled",
+    MaintenanceStatus.IN_PROGRESS: "in_progress",
+    MaintenanceStatus.COMPLETED: "completed",
+}
 
 
 def summary(view: StatusView, language: str) -> dict[str, Any]:
@@ -20,7 +41,7 @@ def summary(view: StatusView, language: str) -> dict[str, Any]:
         "status": status(view, language),
         "components": components(view, language),
         "incidents": [incident(view, i, language) for i in view.incidents if i.is_open],
-        "scheduled_maintenances": [],  # maintenance arrives with issue #4
+        "scheduled_maintenances": scheduled_maintenances(view, language, only=CURRENT),
     }
 
 
@@ -67,8 +88,7 @@ def incidents(
 def incident(view: StatusView, item: IncidentView, language: str) -> dict[str, Any]:
     """Return one ``incident`` object with its updates, newest first."""
     tz = view.site.time_zone
-    # The same objects, positions included, as components.json lists.
-    listed = {c["id"]: c for c in components(view, language) if not c["group"]}
+    listed = _listed(view, language)
     return {
         "id": str(item.id),
         "name": item.names.get(language) or item.names["en"],
@@ -86,22 +106,143 @@ def incident(view: StatusView, item: IncidentView, language: str) -> dict[str, A
     }
 
 
-def _update(view: StatusView, item: UpdateView, language: str) -> dict[str, Any]:
+def scheduled_maintenances(
+    view: StatusView, language: str, *, only: Collection[MaintenanceStatus] | None = None
+) -> list[dict[str, Any]]:
+    """Return maintenance objects: the 50 newest, latest start first; or, with ``only``, every
+    window in those states, soonest start first (what is next comes first)."""
+    shown = [m for m in view.maintenances if m.is_public]
+    if only is None:
+        chosen = sorted(shown, key=_start, reverse=True)[:RECENT_LIMIT]
+    else:
+        chosen = sorted((m for m in shown if m.status in only), key=_start)
+    listed = _listed(view, language)
+    return [maintenance(view, m, language, listed=listed) for m in chosen]
+
+
+def maintenance(
+    view: StatusView,
+    item: MaintenanceView,
+    language: str,
+    *,
+    listed: dict[str, dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """Return one ``scheduled maintenance`` object: the incident fields plus the window."""
     tz = view.site.time_zone
-    created = iso(item.created_at, tz)
+    listed = _listed(view, language) if listed is None else listed
+    completed = item.status == MaintenanceStatus.COMPLETED
     return {
-        "id": str(item.id),
-        "status": str(item.status),
-        "body": item.bodies.get(language) or item.bodies["en"],
-        "incident_id": str(item.incident_id),
+        "id": maintenance_id(item),
+        "name": item.names.get(language) or item.names["en"],
+        "status": _MAINTENANCE_STATUS[item.status],
+        "created_at": iso(item.created_at, tz),
+        "updated_at": iso(item.updated_at, tz),
+        "monitoring_at": None,
+        "resolved_at": iso(item.ended_at, tz) if completed else None,
+        "impact": MAINTENANCE_IMPACT,
+        "shortlink": f"{view.site.url.rstrip('/')}/#maintenance-{item.id}",
+        "started_at": iso(item.started_at or item.scheduled_start, tz),
+        "page_id": view.site.id,
+        "incident_updates": _maintenance_updates(view, item, language),
+        "components": [listed[cid] for cid in item.component_ids if cid in listed],
+        "scheduled_for": iso(item.scheduled_start, tz),
+        "scheduled_until": iso(item.scheduled_end, tz),
+    }
+
+
+def maintenance_id(item: MaintenanceView) -> str:
+    """Return a window's public id: prefixed, so it never equals an incident's."""
+    return f"m{item.id}"
+
+
+def _start(item: MaintenanceView) -> tuple[datetime, int]:
+    return (item.scheduled_start, item.id)
+
+
+def _maintenance_updates(
+    view: StatusView, item: MaintenanceView, language: str
+) -> list[dict[str, Any]]:
+    """Synthesize the window's updates from its life, newest first: scheduled, started, completed."""
+    stages: list[tuple[str, datetime, str]] = [
+        ("scheduled", item.created_at, item.bodies.get(language) or item.bodies["en"]),
+    ]
+    if item.started_at is not None:
+        stages.append(
+            ("in_progress", item.started_at, message("maintenance.started_body", language))
+        )
+    if item.status == MaintenanceStatus.COMPLETED and item.ended_at is not None:
+        stages.append(("completed", item.ended_at, message("maintenance.completed_body", language)))
+    tz = view.site.time_zone
+    return [
+        _update_object(
+            update_id=f"{maintenance_id(item)}-{stage}",
+            parent_id=maintenance_id(item),
+            status=stage,
+            body=body,
+            created=iso(at, tz),
+        )
+        for stage, at, body in reversed(stages)
+    ]
+
+
+def _update(view: StatusView, item: UpdateView, language: str) -> dict[str, Any]:
+    update = _update_object(
+        update_id=str(item.id),
+        parent_id=str(item.incident_id),
+        status=str(item.status),
+        body=item.bodies.get(language) or item.bodies["en"],
+        created=iso(item.created_at, view.site.time_zone),
+    )
+    update["affected_components"] = _affected(view, item.affected_components, language)
+    return update
+
+
+def _update_object(
+    *, update_id: str, parent_id: str, status: str, body: str, created: str | None
+) -> dict[str, Any]:
+    """Return an ``incident_update`` object (created, updated and displayed at the same time)."""
+    return {
+        "id": update_id,
+        "status": status,
+        "body": body,
+        "incident_id": parent_id,
         "created_at": created,
         "updated_at": created,
         "display_at": created,
-        "affected_components": item.affected_components,
+        "affected_components": None,
         "deliver_notifications": True,
         "custom_tweet": None,
         "tweet_id": None,
     }
+
+
+def _affected(
+    view: StatusView, announced: tuple[AffectedComponent, ...] | None, language: str
+) -> list[dict[str, Any]] | None:
+    """Return Statuspage's ``{code, name, old_status, new_status}`` for each announced status."""
+    if not announced:
+        return None
+    return [
+        {
+            "code": entry.id,
+            "name": _component_name(view, entry.id, language),
+            "old_status": None if entry.old_status is None else str(entry.old_status),
+            "new_status": str(entry.status),
+        }
+        for entry in announced
+    ]
+
+
+def _component_name(view: StatusView, component_id: str, language: str) -> str:
+    shown = view.component(component_id)
+    if shown is None:
+        return component_id
+    return shown.names.get(language) or shown.names["en"]
+
+
+def _listed(view: StatusView, language: str) -> dict[str, dict[str, Any]]:
+    """Return the same component objects, positions included, as components.json lists, by id."""
+    return {c["id"]: c for c in components(view, language) if not c["group"]}
 
 
 def _component(

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from monitor.domain import worst_status
-from monitor.views import ComponentView, GroupView, IncidentView, StatusView
+from monitor.views import ComponentView, GroupView, IncidentView, MaintenanceView, StatusView
 from statuspage import i18n
 from statuspage.indicator import page_indicator
 from statuspage.timefmt import iso, local_text, minutes_between
@@ -38,6 +40,7 @@ def build_environment() -> Environment:
     environment.globals["status_label"] = i18n.status_label
     environment.globals["severity_label"] = i18n.severity_label
     environment.globals["incident_status_label"] = i18n.incident_status_label
+    environment.globals["maintenance_status_label"] = i18n.maintenance_status_label
     return environment
 
 
@@ -52,12 +55,18 @@ class PageRenderer:
     def index(self) -> str:
         """Return the status page's HTML."""
         incidents = self._view.incidents
+        windows = sorted(self._view.maintenances, key=lambda m: (m.scheduled_start, m.id))
+        active_windows = [m for m in windows if m.is_active]
+        indicator = page_indicator(self._view)
         return self._render(
             "index.html",
-            indicator=page_indicator(self._view),
+            indicator=indicator,
+            banner=_banner(indicator, active_windows),
             active=[i for i in incidents if i.is_open],
             past=[i for i in incidents if not i.is_open][:PAST_INCIDENTS_SHOWN],
             sections=self._sections(),
+            maintenance_active=active_windows,
+            maintenance_upcoming=[m for m in windows if m.is_upcoming],
         )
 
     def incident(self, item: IncidentView) -> str:
@@ -76,11 +85,12 @@ class PageRenderer:
             local=lambda moment: local_text(moment, site.time_zone),
             duration=self._duration,
             affected=self._affected_names,
+            until=lambda item: _until_text(item, site.time_zone),
             generated_at=self._view.generated_at,
             **context,
         )
 
-    def _affected_names(self, item: IncidentView) -> list[str]:
+    def _affected_names(self, item: IncidentView | MaintenanceView) -> list[str]:
         shown = [self._view.component(cid) for cid in item.component_ids]
         return [c.names.get(self._language) or c.names["en"] for c in shown if c is not None]
 
@@ -105,3 +115,18 @@ class PageRenderer:
         members = [c for cid in group.component_ids if (c := self._view.component(cid)) is not None]
         name = group.names.get(self._language) or group.names["en"]
         return GroupSection(group.id, name, worst_status([c.status for c in members]), members)
+
+
+def _banner(indicator: str, active_windows: list[MaintenanceView]) -> str:
+    """Return the banner to show: the indicator, or ``maintenance`` when only maintenance is on."""
+    return "maintenance" if indicator == "none" and active_windows else indicator
+
+
+def _until_text(item: MaintenanceView, time_zone: str) -> str:
+    """Return a window's end for people: just the time when it ends on the day it starts."""
+    zone = ZoneInfo(time_zone)
+    start: datetime = item.scheduled_start.astimezone(zone)
+    end: datetime = item.scheduled_end.astimezone(zone)
+    if start.date() == end.date():
+        return end.strftime("%H:%M ") + (end.tzname() or time_zone)
+    return local_text(item.scheduled_end, time_zone)

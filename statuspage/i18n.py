@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from monitor.domain import ComponentStatus, IncidentStatus, Severity
+from monitor.views import MaintenanceStatus
 from monitor.wording import STATUS_NAMES
 
 MESSAGES: dict[str, dict[str, str]] = {
@@ -21,6 +22,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "banner.major": {"ja": "一部のシステムで障害が発生しています", "en": "Partial System Outage"},
     "banner.critical": {"ja": "大規模な障害が発生しています", "en": "Major Service Outage"},
+    "banner.maintenance": {
+        "ja": "メンテナンスを実施中です",
+        "en": "Scheduled maintenance in progress",
+    },
     "incidents.active": {"ja": "発生中の障害", "en": "Active incidents"},
     "incidents.past": {"ja": "過去の障害", "en": "Past incidents"},
     "incidents.none_past": {"ja": "最近の障害はありません。", "en": "No recent incidents."},
@@ -33,6 +38,22 @@ MESSAGES: dict[str, dict[str, str]] = {
     "incidents.latest": {"ja": "最新情報", "en": "Latest update"},
     "incidents.details": {"ja": "詳細", "en": "Details"},
     "incidents.back": {"ja": "ステータスページに戻る", "en": "Back to the status page"},
+    "maintenance.active": {"ja": "実施中のメンテナンス", "en": "Active maintenance"},
+    "maintenance.upcoming": {"ja": "予定されているメンテナンス", "en": "Upcoming maintenance"},
+    "maintenance.window": {"ja": "予定時間", "en": "Scheduled"},
+    "maintenance.began": {"ja": "開始", "en": "Started"},
+    "maintenance.affected": {"ja": "対象", "en": "Affected components"},
+    "maintenance.started_body": {
+        "ja": "メンテナンスを開始しました。終了まで対象のサービスをご利用いただけない場合があります。",
+        "en": "Scheduled maintenance is currently in progress. We will provide updates as necessary.",
+    },
+    "maintenance.completed_body": {
+        "ja": "メンテナンスは終了しました。ご協力ありがとうございました。",
+        "en": "The scheduled maintenance has been completed.",
+    },
+    "maintenance_status.scheduled": {"ja": "予定", "en": "Scheduled"},
+    "maintenance_status.in_progress": {"ja": "実施中", "en": "In progress"},
+    "maintenance_status.completed": {"ja": "完了", "en": "Completed"},
     "components.heading": {"ja": "サービスの状態", "en": "System status"},
     "components.other": {"ja": "その他", "en": "Other"},
     "footer.updated": {"ja": "最終更新", "en": "Last updated"},
@@ -71,6 +92,11 @@ def severity_label(severity: Severity, language: str) -> str:
 def incident_status_label(status: IncidentStatus, language: str) -> str:
     """Return an incident status in words."""
     return message(f"incident_status.{status.value}", language)
+
+
+def maintenance_status_label(status: MaintenanceStatus, language: str) -> str:
+    """Return a maintenance window's state in words."""
+    return message(f"maintenance_status.{status.value}", language)
 
 
 def choose_language(query: str | None, accept_language: str | None, offered: Sequence[str]) -> str:

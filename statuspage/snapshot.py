@@ -85,13 +85,22 @@ def _json_documents(view: StatusView, language: str) -> dict[str, Any]:
             "page": page,
             "incidents": api_v2.incidents(view, language, unresolved_only=True),
         },
-        # Maintenance arrives with issue #4; the paths answer now so clients polling them work.
-        "/api/v2/scheduled-maintenances.json": {"page": page, "scheduled_maintenances": []},
+        "/api/v2/scheduled-maintenances.json": {
+            "page": page,
+            "scheduled_maintenances": api_v2.scheduled_maintenances(view, language),
+        },
         "/api/v2/scheduled-maintenances/upcoming.json": {
             "page": page,
-            "scheduled_maintenances": [],
+            "scheduled_maintenances": api_v2.scheduled_maintenances(
+                view, language, only=api_v2.UPCOMING
+            ),
         },
-        "/api/v2/scheduled-maintenances/active.json": {"page": page, "scheduled_maintenances": []},
+        "/api/v2/scheduled-maintenances/active.json": {
+            "page": page,
+            "scheduled_maintenances": api_v2.scheduled_maintenances(
+                view, language, only=api_v2.ACTIVE
+            ),
+        },
     }
 
 

@@ -16,14 +16,30 @@ from monitor.storage.tables import (
     incident_components,
     incident_updates,
     incidents,
+    maintenance_components,
+    maintenances,
 )
-from monitor.views import ComponentView, GroupView, IncidentView, SiteView, StatusView, UpdateView
+from monitor.views import (
+    AffectedComponent,
+    ComponentView,
+    GroupView,
+    IncidentView,
+    Localized,
+    MaintenanceStatus,
+    MaintenanceView,
+    SiteView,
+    StatusView,
+    UpdateView,
+)
+
+_CURRENT_MAINTENANCE = (str(MaintenanceStatus.SCHEDULED), str(MaintenanceStatus.IN_PROGRESS))
 
 
 async def load_status(
     *, session: AsyncSession, site: SiteView, now: datetime, recent: int = 50
 ) -> StatusView:
-    """Return the page's read model: components, groups, and open plus the ``recent`` newest incidents."""
+    """Return the page's read model: components, groups, open plus the ``recent`` newest incidents,
+    and scheduled and in-progress maintenance plus the ``recent`` newest finished windows."""
     component_views = await _components(session)
     return StatusView(
         site=site,
@@ -31,6 +47,7 @@ async def load_status(
         groups=await _groups(session, component_views),
         components=component_views,
         incidents=await _incidents(session, recent),
+        maintenances=await _maintenances(session, recent),
     )
 
 
@@ -54,7 +71,15 @@ def _component(row: Any) -> ComponentView:
         position=row.position,
         created_at=row.created_at,
         updated_at=row.updated_at,
+        override_message=_both_languages(row.override_message_ja, row.override_message_en),
     )
+
+
+def _both_languages(ja: str | None, en: str | None) -> Localized | None:
+    """Return a text in both languages, each falling back on the other; None when both are empty."""
+    if not (ja or en):
+        return None
+    return {"ja": ja or en or "", "en": en or ja or ""}
 
 
 async def _groups(
@@ -130,10 +155,37 @@ async def _updates(session: AsyncSession, ids: set[int]) -> dict[int, list[Updat
                 status=IncidentStatus(row.status),
                 bodies={"ja": row.body_ja, "en": row.body_en},
                 created_at=row.created_at,
-                affected_components=row.affected_components,
+                affected_components=_announced(row.affected_components),
             )
         )
     return grouped
+
+
+def _announced(raw: Any) -> tuple[AffectedComponent, ...] | None:
+    """Read the component statuses an update announced (``[{"id", "status"[, "old_status"]}]``).
+
+    Entries that are not in that shape are left out rather than failing the whole page.
+    """
+    if not isinstance(raw, list):
+        return None
+    found = [entry for item in raw if (entry := _announced_one(item)) is not None]
+    return tuple(found) or None
+
+
+def _announced_one(item: Any) -> AffectedComponent | None:
+    if not isinstance(item, dict) or not isinstance(item.get("id"), str):
+        return None
+    status = _status_or_none(item.get("status"))
+    if status is None:
+        return None
+    return AffectedComponent(item["id"], status, _status_or_none(item.get("old_status")))
+
+
+def _status_or_none(value: Any) -> ComponentStatus | None:
+    try:
+        return ComponentStatus(value)
+    except ValueError:
+        return None
 
 
 async def _affected(session: AsyncSession, ids: set[int]) -> dict[int, list[str]]:
@@ -145,4 +197,60 @@ async def _affected(session: AsyncSession, ids: set[int]) -> dict[int, list[str]
     grouped: dict[int, list[str]] = defaultdict(list)
     for incident_id, component_id in rows:
         grouped[incident_id].append(component_id)
+    return grouped
+
+
+async def _maintenances(session: AsyncSession, recent: int) -> tuple[MaintenanceView, ...]:
+    current = select(maintenances.c.id).where(maintenances.c.status.in_(_CURRENT_MAINTENANCE))
+    finished = (
+        select(maintenances.c.id)
+        .where(
+            maintenances.c.status.not_in(_CURRENT_MAINTENANCE),
+            maintenances.c.status != str(MaintenanceStatus.CANCELLED),
+        )
+        .order_by(maintenances.c.scheduled_start.desc(), maintenances.c.id.desc())
+        .limit(recent)
+    )
+    ids = set((await session.execute(current)).scalars()) | set(
+        (await session.execute(finished)).scalars()
+    )
+    if not ids:
+        return ()
+    rows = (await session.execute(select(maintenances).where(maintenances.c.id.in_(ids)))).all()
+    covered = await _covered(session, ids)
+    views = [_maintenance(row, covered[row.id]) for row in rows]
+    return tuple(sorted(views, key=lambda m: (m.scheduled_start, m.id), reverse=True))
+
+
+def _maintenance(row: Any, component_ids: list[str]) -> MaintenanceView:
+    return MaintenanceView(
+        id=row.id,
+        names={"ja": row.name_ja, "en": row.name_en},
+        bodies={"ja": row.body_ja, "en": row.body_en},
+        status=MaintenanceStatus(row.status),
+        scheduled_start=row.scheduled_start,
+        scheduled_end=row.scheduled_end,
+        started_at=row.started_at,
+        ended_at=row.ended_at,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        component_ids=tuple(component_ids),
+    )
+
+
+async def _covered(session: AsyncSession, ids: set[int]) -> dict[int, list[str]]:
+    """Return the components each window covers, in page order (unknown ids last, by id)."""
+    rows = await session.execute(
+        select(maintenance_components.c.maintenance_id, maintenance_components.c.component_id)
+        .outerjoin(components, components.c.id == maintenance_components.c.component_id)
+        .where(maintenance_components.c.maintenance_id.in_(ids))
+        .order_by(
+            components.c.position.is_(None),
+            components.c.position,
+            maintenance_components.c.component_id,
+        )
+    )
+    grouped: dict[int, list[str]] = defaultdict(list)
+    for maintenance_id, component_id in rows:
+        grouped[maintenance_id].append(component_id)
     return grouped
