@@ -18,6 +18,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 
 from monitor.admin.alerts_api import build_alerts_router
 from monitor.admin.incidents_api import build_incidents_router
+from monitor.admin.timeline_api import build_timeline_router
 from monitor.agent_api import Ingest, Stored, build_agent_router
 from monitor.alertmanager import build_alertmanager_router
 from monitor.clock import Clock, SystemClock
@@ -187,6 +188,11 @@ def _include_admin(app: FastAPI, services: Services) -> None:
     app.include_router(build_alerts_router(services.database, token))
     app.include_router(build_reports_router(services.reports, admin_token=token))
     app.include_router(build_alertmanager_router(services))
+    app.include_router(
+        build_timeline_router(
+            services.database, token, time_zone=services.config.site.time_zone, clock=services.clock
+        )
+    )
 
 
 def _report_key(admin_token: str | None) -> bytes:

@@ -1,4 +1,4 @@
-"""The ``exwatch`` command: run, demo, validate, schema, db upgrade."""
+"""The ``exwatch`` command: run, demo, validate, schema, db upgrade, incidents export."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import sys
 from collections.abc import Coroutine
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import typer
 import uvloop
@@ -17,17 +18,24 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from monitor.agent import AgentSettings, BufferInUseError, run_agent
 from monitor.app import build_services, create_app
+from monitor.clock import SystemClock
 from monitor.config import Config, ConfigError, json_schema, load_config
+from monitor.config.models import Site
 from monitor.demo.runner import run_demo
+from monitor.report import FORMATS, UnknownFormatError, as_file, export_format, load_report, render
+from monitor.reports.limits import MIN_KEY_BYTES
 from monitor.server import configure_logging, port_problem, uvicorn_server
 from monitor.storage.database import Database, DatabaseUrlError, database_url, safe_url
 from monitor.storage.migrate import current_revision, open_upgraded
+from monitor.storage.timeline_reads import MAX_ID
 
 app = typer.Typer(
     no_args_is_help=True, add_completion=False, help="exwatch: status and alerting for exchanges."
 )
 db_app = typer.Typer(no_args_is_help=True, help="Database commands.")
 app.add_typer(db_app, name="db")
+incidents_app = typer.Typer(no_args_is_help=True, help="Incident commands.")
+app.add_typer(incidents_app, name="incidents")
 
 ConfigOption = Annotated[Path, typer.Option("--config", "-c", help="the YAML config file")]
 HostOption = Annotated[str, typer.Option(help="address to listen on")]
@@ -104,6 +112,38 @@ def db_upgrade() -> None:
     typer.echo(f"database at revision {revision}")
 
 
+@incidents_app.command("export")
+def incidents_export(
+    incident_id: Annotated[str, typer.Argument(metavar="ID", help="the incident number")],
+    format: Annotated[
+        str, typer.Option("--format", "-f", help=f"one of {', '.join(FORMATS)}")
+    ] = "md",
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="write here instead of to stdout")
+    ] = None,
+    config: Annotated[
+        Path | None, typer.Option("--config", "-c", help="the YAML config (its site time zone)")
+    ] = None,
+    time_zone: Annotated[
+        str | None,
+        typer.Option(help="IANA zone for times (default: the config's site time zone)"),
+    ] = None,
+) -> None:
+    """Export incident ID from EXWATCH_DATABASE_URL as a report: json, csv (timeline) or md."""
+    try:
+        chosen = export_format(format).name
+    except UnknownFormatError as error:
+        _fail([f"--format: {error}"])
+    number = _incident_number(incident_id)
+    zone = _report_zone(time_zone, config)
+    text = uvloop.run(_export_text(number, chosen, zone))
+    if output is None:
+        _print_quietly(text)
+    else:
+        _write_export(output, as_file(text, chosen))
+        typer.echo(f"incident #{number} exported as {chosen} to {output}", err=True)
+
+
 def main() -> None:
     """Entry point of the console script."""
     app()
@@ -119,11 +159,21 @@ def _until_stopped(main: Coroutine[Any, Any, int]) -> int:
 
 
 async def _serve(config: Config, host: str, port: int) -> int:
+    report_key = os.environ.get("EXWATCH_REPORT_KEY")
+    if report_key is not None and len(report_key.encode()) < MIN_KEY_BYTES:
+        typer.echo(f"exwatch: EXWATCH_REPORT_KEY must be at least {MIN_KEY_BYTES} bytes", err=True)
+        return 2
     database = await open_database()
     try:
         services = build_services(
-            config, database, agent_token=os.environ.get("EXWATCH_AGENT_TOKEN")
+            config,
+            database,
+            agent_token=os.environ.get("EXWATCH_AGENT_TOKEN"),
+            admin_token=os.environ.get("EXWATCH_ADMIN_TOKEN"),
+            report_key=report_key.encode() if report_key else None,
         )
+        if not services.admin_token:
+            typer.echo("exwatch: EXWATCH_ADMIN_TOKEN is not set: the admin API is off", err=True)
         typer.echo(f"exwatch: status page at http://{host}:{port}/", err=True)
         await uvicorn_server(create_app(services), host, port).serve()
     finally:
@@ -170,6 +220,54 @@ async def _upgrade_only() -> str | None:
         return await current_revision(database)
     finally:
         await database.close()
+
+
+async def _export_text(incident_id: int, chosen: str, zone: ZoneInfo) -> str:
+    database = await open_database()
+    try:
+        report = await load_report(database, incident_id, now=SystemClock().now())
+    except (SQLAlchemyError, OSError) as error:
+        _fail([f"cannot read the database {safe_url(database.url)}: {error}"])
+    finally:
+        await database.close()
+    if report is None:
+        print(f"no incident #{incident_id}", file=sys.stderr)
+        raise typer.Exit(1)
+    return render(report, chosen, zone=zone)
+
+
+def _write_export(output: Path, content: bytes) -> None:
+    try:
+        output.write_bytes(content)
+    except OSError as error:
+        _fail([f"--output: cannot write {output}: {error.strerror or error}"])
+
+
+def _print_quietly(text: str) -> None:
+    """Write to stdout; a reader that stops early (``| head``) is not an error."""
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # Python would complain again while flushing at exit: point stdout at nothing first.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+
+
+def _incident_number(text: str) -> int:
+    digits = text.removeprefix("#")
+    if not (digits.isascii() and digits.isdigit()) or not 0 < int(digits) <= MAX_ID:
+        _fail([f"ID: {text!r} is not an incident number (a positive whole number, e.g. 12)"])
+    return int(digits)
+
+
+def _report_zone(name: str | None, config: Path | None) -> ZoneInfo:
+    """Return the zone a report shows times in: --time-zone, the config's, or the default."""
+    default = Site.model_fields["time_zone"].default
+    chosen = name or (_load_or_exit(config).site.time_zone if config else default)
+    try:
+        return ZoneInfo(chosen)
+    except (ZoneInfoNotFoundError, ValueError):
+        _fail([f"--time-zone: unknown time zone {chosen!r} (use an IANA name such as Asia/Tokyo)"])
 
 
 def _load_or_exit(path: Path) -> Config:

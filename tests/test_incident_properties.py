@@ -65,7 +65,9 @@ async def _apply(h: Lifecycle, action: tuple[Any, ...]) -> None:
 
 async def _check_invariants(database: Database) -> None:
     async with database.transaction() as s:
-        events = list((await s.execute(select(timeline_events).order_by(timeline_events.c.id))).all())
+        events = list(
+            (await s.execute(select(timeline_events).order_by(timeline_events.c.id))).all()
+        )
         open_links = (
             await s.execute(
                 select(alerts.c.fingerprint, incidents.c.id)

@@ -95,7 +95,6 @@ async def admin(database: Database, clock: FakeClock) -> Admin:
         config(), database, clock, metrics_registry=CollectorRegistry(), admin_token=TOKEN
     )
     app = create_app(services, run_checks=False)
-    app.include_router(build_alerts_router(database, TOKEN))
     await services.engine.start()
     return Admin(services, app, clock)
 

@@ -140,20 +140,21 @@ async def test_a_trading_halt_override_and_its_end(api: Api) -> None:
 
 
 @pytest.mark.parametrize(
-    ("method", "path", "body", "status", "says"),
+    ("method", "path", "body", "expect"),
     [
-        ("GET", "/api/admin/incidents/999", None, 404, "no incident #999"),
-        ("POST", "/api/admin/incidents/999/ack", None, 404, "no incident #999"),
-        ("POST", "/api/admin/incidents", {**REPORT, "components": {"nope": "major_outage"}}, 422, "nope"),
-        ("POST", "/api/admin/incidents", {**REPORT, "cause": "aliens"}, 422, "unknown cause"),
-        ("POST", "/api/admin/incidents", {**REPORT, "started_at": "2026-11-21T08:50:00"}, 422, "started_at"),
-        ("POST", "/api/admin/incidents", {**REPORT, "surprise": 1}, 422, "surprise"),
-        ("PUT", "/api/admin/components/nope/override", {"status": "major_outage", "reason": "x"}, 422, "nope"),
+        ("GET", "/api/admin/incidents/999", None, (404, "no incident #999")),
+        ("POST", "/api/admin/incidents/999/ack", None, (404, "no incident #999")),
+        ("POST", "/api/admin/incidents", {**REPORT, "components": {"nope": "major_outage"}}, (422, "nope")),
+        ("POST", "/api/admin/incidents", {**REPORT, "cause": "aliens"}, (422, "unknown cause")),
+        ("POST", "/api/admin/incidents", {**REPORT, "started_at": "2026-11-21T08:50:00"}, (422, "started_at")),
+        ("POST", "/api/admin/incidents", {**REPORT, "surprise": 1}, (422, "surprise")),
+        ("PUT", "/api/admin/components/nope/override", {"status": "major_outage", "reason": "x"}, (422, "nope")),
     ],
 )  # fmt: skip
 async def test_bad_requests_say_what_is_wrong(
-    api: Api, method: str, path: str, body: Any, status: int, says: str
+    api: Api, method: str, path: str, body: Any, expect: tuple[int, str]
 ) -> None:
+    status, says = expect
     response = await api.call(method, path, body)
     assert response.status_code == status, response.text
     assert says in response.text
