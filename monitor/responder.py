@@ -16,7 +16,12 @@ from monitor.domain import ComponentStatus, IncidentStatus, Severity, parse_caus
 from monitor.engine import AlertEngine
 from monitor.incident_posts import post_update
 from monitor.severity import Classification, classify
-from monitor.storage.components import component_facts, overrides_with_reason, set_override
+from monitor.storage.components import (
+    component_facts,
+    component_row,
+    overrides_with_reason,
+    set_override,
+)
 from monitor.storage.incidents import (
     IncidentRow,
     NewIncident,
@@ -118,6 +123,10 @@ class Responder:
         self._check_components(components or {})
         async with self._engine.exclusive() as session:
             incident = await self._open_incident(session, incident_id)
+            before = {
+                cid: (await component_row(session=session, component_id=cid)).status
+                for cid in components or {}
+            }
             if components:
                 await self._affect(session, incident_id, components, at, actor=actor)
             if status == IncidentStatus.RESOLVED:
@@ -127,7 +136,10 @@ class Responder:
                 session=session, incident_id=incident_id, status=str(status), updated_at=at,
                 **({"monitoring_at": at} if status == IncidentStatus.MONITORING else {}),
             )  # fmt: skip
-            affected = [{"id": c, "status": str(s)} for c, s in (components or {}).items()]
+            affected = [
+                {"id": c, "status": str(s), "old_status": str(before[c])}
+                for c, s in (components or {}).items()
+            ]
             return await post_update(
                 session, incident_id, status, text, at, actor=actor,
                 affected_components=affected or None,

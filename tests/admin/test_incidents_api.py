@@ -171,3 +171,16 @@ async def _status(api: Api, component_id: str) -> str:
         return str(
             await s.scalar(select(components.c.status).where(components.c.id == component_id))
         )
+
+
+async def test_an_update_records_the_statuses_it_announces(api: Api) -> None:
+    incident = await api.ok("POST", "/api/admin/incidents", REPORT)
+    update = {
+        "status": "identified", "body_ja": "悪化", "body_en": "Worse",
+        "components": {"login": "major_outage"},
+    }  # fmt: skip
+    posted = await api.ok("POST", f"/api/admin/incidents/{incident['id']}/updates", update)
+    assert posted["updates"][0]["affected_components"] == [
+        {"id": "login", "status": "major_outage", "old_status": "partial_outage"}
+    ]
+    assert await _status(api, "login") == "major_outage"
