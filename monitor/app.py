@@ -29,6 +29,7 @@ from monitor.heartbeats import HeartbeatLedger
 from monitor.incident_clock import IncidentClock
 from monitor.ingest import build_ingest_router
 from monitor.loop_lag import LoopLagMonitor
+from monitor.maintenance import MaintenanceService, build_maintenance_router
 from monitor.metrics import ProbeMetrics
 from monitor.publisher import SnapshotPublisher
 from monitor.reports import ReportDesk, build_reports_router
@@ -66,6 +67,7 @@ class Services:
     clock: Clock
     responder: Responder
     reports: ReportDesk
+    maintenance: MaintenanceService
     agent_token: str | None = None
     admin_token: str | None = None
 
@@ -111,6 +113,8 @@ def build_services(
         database, engine, config, clock, key=report_key or _report_key(admin_token)
     )
     ticker.register("user_reports", reports.tick)
+    maintenance = MaintenanceService(engine=engine, database=database, config=config, clock=clock)
+    ticker.register("maintenance", maintenance.tick)
     return Services(
         config,
         database,
@@ -128,6 +132,7 @@ def build_services(
         clock,
         Responder(engine, config),
         reports,
+        maintenance,
         agent_token,
         admin_token,
     )
@@ -188,6 +193,7 @@ def _include_admin(app: FastAPI, services: Services) -> None:
     app.include_router(build_alerts_router(services.database, token))
     app.include_router(build_reports_router(services.reports, admin_token=token))
     app.include_router(build_alertmanager_router(services))
+    app.include_router(build_maintenance_router(services.maintenance, token))
     app.include_router(
         build_timeline_router(
             services.database, token, time_zone=services.config.site.time_zone, clock=services.clock
