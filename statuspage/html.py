@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from monitor.domain import worst_status
+from monitor.domain import ComponentStatus, IncidentStatus, worst_status
 from monitor.views import ComponentView, GroupView, IncidentView, MaintenanceView, StatusView
 from statuspage import i18n
 from statuspage.indicator import page_indicator
@@ -61,7 +61,7 @@ class PageRenderer:
         return self._render(
             "index.html",
             indicator=indicator,
-            banner=_banner(indicator, active_windows),
+            banner=_banner(indicator, active_windows, self._view),
             active=[i for i in incidents if i.is_open],
             past=[i for i in incidents if not i.is_open][:PAST_INCIDENTS_SHOWN],
             sections=self._sections(),
@@ -117,9 +117,22 @@ class PageRenderer:
         return GroupSection(group.id, name, worst_status([c.status for c in members]), members)
 
 
-def _banner(indicator: str, active_windows: list[MaintenanceView]) -> str:
-    """Return the banner to show: the indicator, or ``maintenance`` when only maintenance is on."""
-    return "maintenance" if indicator == "none" and active_windows else indicator
+def _banner(indicator: str, active_windows: list[MaintenanceView], view: StatusView) -> str:
+    """Return the banner to show: the indicator, ``maintenance`` when only maintenance is on,
+    or ``monitoring`` when every open incident has recovered and is only being watched.
+
+    The API's indicator stays Statuspage's (highest impact of unresolved incidents); a visitor
+    reading "Major Service Outage" over a page of green components would be misled.
+    """
+    if indicator == "none":
+        return "maintenance" if active_windows else indicator
+    open_incidents = [i for i in view.incidents if i.is_open]
+    recovered = all(i.status == IncidentStatus.MONITORING for i in open_incidents)
+    healthy = all(c.status in _HEALTHY for c in view.components)
+    return "monitoring" if open_incidents and recovered and healthy else indicator
+
+
+_HEALTHY = (ComponentStatus.OPERATIONAL, ComponentStatus.UNDER_MAINTENANCE)
 
 
 def _until_text(item: MaintenanceView, time_zone: str) -> str:

@@ -22,6 +22,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     },
     "banner.major": {"ja": "一部のシステムで障害が発生しています", "en": "Partial System Outage"},
     "banner.critical": {"ja": "大規模な障害が発生しています", "en": "Major Service Outage"},
+    "banner.monitoring": {
+        "ja": "障害は復旧しました（経過観察中）",
+        "en": "Recovered — we are monitoring",
+    },
     "banner.maintenance": {
         "ja": "メンテナンスを実施中です",
         "en": "Scheduled maintenance in progress",

@@ -132,3 +132,27 @@ def test_override_messages_are_escaped() -> None:
     sneaky = {"ja": "<script>x</script>", "en": "<script>x</script>"}
     page = render(view(components=(component("a", message=sneaky),)), "en")
     assert "<script>" not in page and "&lt;script&gt;x&lt;/script&gt;" in page
+
+
+@pytest.mark.parametrize(
+    ("status", "component_status", "banner"),
+    [
+        (IncidentStatus.MONITORING, ComponentStatus.OPERATIONAL, "banner-monitoring"),
+        (IncidentStatus.MONITORING, ComponentStatus.MAJOR_OUTAGE, "banner-critical"),
+        (IncidentStatus.IDENTIFIED, ComponentStatus.OPERATIONAL, "banner-critical"),
+    ],
+)
+def test_a_recovered_incident_under_watch_does_not_shout_outage(
+    status: IncidentStatus, component_status: ComponentStatus, banner: str
+) -> None:
+    watched = IncidentView(
+        3, {"ja": "障害", "en": "Outage"}, status, Severity.CRITICAL, "why",
+        START, START, START, None, None, ("a",),
+    )  # fmt: skip
+    page = render(view(components=(component("a", component_status),), incidents=(watched,)), "en")
+    assert f'{banner}"' in page
+    if banner == "banner-monitoring":
+        assert "Recovered — we are monitoring" in page
+        assert "障害は復旧しました" in render(
+            view(components=(component("a", component_status),), incidents=(watched,)), "ja"
+        )
