@@ -19,6 +19,7 @@ from monitor.storage.database import Database
 from monitor.storage.migrate import upgrade
 from monitor.storage.tables import alerts, incidents, timeline_events
 from tests.lifecycle_support import Lifecycle, lifecycle, lifecycle_config
+from tests.postgres import POSTGRES_URL, require_postgres, reset_postgres
 from tests.support import FAIL, OK, FakeClock
 
 CHECKS = ("trading-engine-check", "order-entry-check", "btc-withdrawals-check", "charts-check")
@@ -31,22 +32,33 @@ step = st.one_of(
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(steps=st.lists(step, min_size=1, max_size=40))
-def test_engine_invariants_hold_for_any_sequence(steps: list[tuple[Any, ...]]) -> None:
-    asyncio.run(_run(steps))
-
-
-async def _run(steps: list[tuple[Any, ...]]) -> None:
+def test_engine_invariants_hold_for_any_sequence_on_sqlite(steps: list[tuple[Any, ...]]) -> None:
     with tempfile.TemporaryDirectory() as folder:
-        database = Database(f"sqlite+aiosqlite:///{Path(folder) / 'p.db'}")
-        try:
-            await upgrade(database)
-            config = lifecycle_config(incidents={"resolve_after": {"moderate": "5m"}})
-            h = await lifecycle(database, config, FakeClock())
-            for action in steps:
-                await _apply(h, action)
-            await _check_invariants(database)
-        finally:
-            await database.close()
+        asyncio.run(_run(steps, f"sqlite+aiosqlite:///{Path(folder) / 'p.db'}"))
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(steps=st.lists(step, min_size=1, max_size=40))
+def test_engine_invariants_hold_for_any_sequence_on_postgresql(
+    steps: list[tuple[Any, ...]],
+) -> None:
+    require_postgres()
+    asyncio.run(_run(steps, POSTGRES_URL, reset=True))
+
+
+async def _run(steps: list[tuple[Any, ...]], url: str, *, reset: bool = False) -> None:
+    if reset:
+        await reset_postgres()
+    database = Database(url)
+    try:
+        await upgrade(database)
+        config = lifecycle_config(incidents={"resolve_after": {"moderate": "5m"}})
+        h = await lifecycle(database, config, FakeClock())
+        for action in steps:
+            await _apply(h, action)
+        await _check_invariants(database)
+    finally:
+        await database.close()
 
 
 async def _apply(h: Lifecycle, action: tuple[Any, ...]) -> None:
