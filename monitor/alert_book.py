@@ -20,6 +20,7 @@ from monitor.storage.alerts import (
     firing_alert,
     firing_statuses,
     link_alert_to_incident,
+    link_unlinked_alerts,
     open_alert,
     resolve_alert,
 )
@@ -114,9 +115,13 @@ class AlertBook:
             )  # fmt: skip
         if seen != row.alert_status or force:
             await set_alert_status(session=session, component_id=component_id, status=seen)
-            await self.incidents.component_changed(
+            incident_id = await self.incidents.component_changed(
                 session, component_id, seen, at, muted=muted is not None, trigger=trigger
             )
+            if incident_id is not None:
+                await link_unlinked_alerts(
+                    session=session, component_id=component_id, incident_id=incident_id
+                )
         return changed
 
     async def _link(self, session: AsyncSession, alert: AlertRow) -> None:

@@ -37,6 +37,7 @@ from monitor.storage.checks import (
     reset_check_states,
     save_region_state,
 )
+from monitor.storage.components import overrides_with_reason, set_override
 from monitor.storage.database import Database
 from monitor.storage.timeline import append_event
 from probes import ProbeResult
@@ -88,6 +89,7 @@ class AlertEngine:
         self._on_change = on_change
         self.incidents = incidents or IncidentManager(config)
         self.book = AlertBook(self.incidents, mutes or MaintenanceMutes())
+        self.incidents.on_resolved = self.release_incident_overrides
         self._flaps = FlapTracker()
         # One writer at a time: results arrive concurrently, state changes must not interleave.
         self._lock = asyncio.Lock()
@@ -104,6 +106,18 @@ class AlertEngine:
             yield session
         if publish:
             await self._on_change()
+
+    async def release_incident_overrides(
+        self, session: AsyncSession, incident_id: int, at: datetime
+    ) -> None:
+        """Statuses a responder showed for an incident end with it; monitoring's view returns."""
+        reason = f"incident #{incident_id}"
+        for component_id in await overrides_with_reason(session=session, reason=reason):
+            await set_override(
+                session=session, component_id=component_id, status=None, message=None, reason=None
+            )
+            # Not forced: the incident is over; a new one opens only on a new failure.
+            await self.book.refresh_component(session, component_id, at)
 
     async def publish(self) -> None:
         """Tell the page a change was committed (for callers that used ``publish=False``)."""
@@ -123,6 +137,10 @@ class AlertEngine:
             self._states = await load_region_states(session=session)
             firing = await firing_check_alerts(session=session)
             self._alerting = {a.check_id for a in firing if a.check_id is not None}
+            # A flapping alert settles only after a whole quiet window counted from now.
+            for alert in firing:
+                if alert.flapping and alert.check_id is not None:
+                    self._flaps.seed(alert.check_id, at.timestamp())
 
     async def _close_stale_alerts(self, session: AsyncSession, at: datetime) -> list[str]:
         placement = {c.id: c.component for c in self._config.checks}
@@ -284,7 +302,7 @@ class AlertEngine:
         firing = await firing_alert(session=session, fingerprint=fingerprint)
         if firing is None:
             return
-        if flapping:
+        if flapping or firing.flapping:  # held until settle_flapping, across restarts too
             await self._hold_flapping(session, firing, check, at)
             return
         reason = f"{check.successes_to_recover} successful runs in a row"

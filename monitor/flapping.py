@@ -25,6 +25,10 @@ class FlapTracker:
         # Only the changes inside the window matter; keep the deque bounded by them.
         return len(changes) > policy.changes
 
+    def seed(self, check_id: str, now: float) -> None:
+        """Record a change at ``now`` without judging (a restart of a flapping alert)."""
+        self._changes.setdefault(check_id, deque()).append(now)
+
     def quiet_for(self, check_id: str, now: float) -> float:
         """Seconds since the check's alert last changed state (infinite if never seen)."""
         changes = self._changes.get(check_id)

@@ -10,6 +10,7 @@ join their parent's incident); an open incident of a related component that star
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -42,8 +43,13 @@ from monitor.storage.incidents import (
 from monitor.storage.timeline import append_event
 
 log = logging.getLogger(__name__)
+OnResolved = Callable[[AsyncSession, int, datetime], Awaitable[None]]
 JOIN_UPDATE_QUIET_S = 120.0
 _HEALTHY = (ComponentStatus.OPERATIONAL, ComponentStatus.UNDER_MAINTENANCE)
+
+
+async def _nothing(_session: AsyncSession, _incident_id: int, _at: datetime) -> None:
+    return None
 
 
 class IncidentManager:
@@ -54,6 +60,8 @@ class IncidentManager:
         self._names = {c.id: {"ja": c.names.ja, "en": c.names.en} for c in config.components}
         self._graph = ComponentGraph(config)
         self.escalator = escalator or Escalator(config.escalation)
+        # Set by the engine: what else a resolve ends (statuses a responder showed for it).
+        self.on_resolved: OnResolved = _nothing
 
     async def component_changed(
         self,
@@ -70,7 +78,12 @@ class IncidentManager:
             await self._component_recovered(session, component_id, at)
             return None
         facts = await component_facts(session=session)
-        incident = await self._incident_to_join(session, component_id, facts, at, trigger)
+        if muted:
+            # Maintenance: an incident already open for the component goes on; nothing else
+            # (no new incident, no reopening, no joining a neighbour's incident).
+            incident = await open_incident_for(session=session, component_ids={component_id})
+        else:
+            incident = await self._incident_to_join(session, component_id, facts, at, trigger)
         if incident is None:
             if muted:
                 return None  # recorded as an alert; maintenance opens no incident
@@ -139,9 +152,11 @@ class IncidentManager:
         )
         if found is None:
             return None
+        # A reopened incident is live again: its old ack no longer means someone is on it.
         await update_incident(
             session=session, incident_id=found.id, status=str(IncidentStatus.INVESTIGATING),
-            resolved_at=None, recovered_at=None, updated_at=at,
+            resolved_at=None, recovered_at=None, acknowledged_at=None, acknowledged_by=None,
+            severity_since=at, updated_at=at,
         )  # fmt: skip
         await append_event(
             session=session, at=at, kind="incident_reopened", incident_id=found.id,
@@ -403,3 +418,4 @@ class IncidentManager:
             ids = await incident_component_ids(session=session, incident_id=incident.id)
             text = wording.resolved_text([self._names[i] for i in ids if i in self._names])
         await post_update(session, incident.id, IncidentStatus.RESOLVED, text, at, actor=actor)
+        await self.on_resolved(session, incident.id, at)

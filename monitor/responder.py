@@ -16,12 +16,8 @@ from monitor.domain import ComponentStatus, IncidentStatus, Severity, parse_caus
 from monitor.engine import AlertEngine
 from monitor.incident_posts import post_update
 from monitor.severity import Classification, classify
-from monitor.storage.components import (
-    component_facts,
-    component_row,
-    overrides_with_reason,
-    set_override,
-)
+from monitor.storage.alerts import firing_alerts
+from monitor.storage.components import component_facts, component_row, set_override
 from monitor.storage.incidents import (
     IncidentRow,
     NewIncident,
@@ -170,7 +166,10 @@ class Responder:
                 session=session, at=at, kind="cause_changed", incident_id=incident_id, actor=actor,
                 data={"from": incident.cause, "to": cause},
             )  # fmt: skip
-            await self._manager.reclassify(session, incident_id, at)
+            # Only a security cause is a new fact for the policy; re-running it on any cause
+            # change would undo a responder's deliberate lower severity.
+            if _is_security(cause) and not _is_security(incident.cause):
+                await self._manager.reclassify(session, incident_id, at)
 
     async def acknowledge(self, incident_id: int, at: datetime, *, actor: str) -> None:
         """Acknowledge: escalation stops; the first ack sets the incident's MTTA."""
@@ -205,11 +204,28 @@ class Responder:
             await self._manager.escalator.restart(session, incident_id, incident.severity, at)
 
     async def resolve(
-        self, incident_id: int, at: datetime, *, actor: str, text: dict[str, str] | None = None
+        self,
+        incident_id: int,
+        at: datetime,
+        *,
+        actor: str,
+        text: dict[str, str] | None = None,
+        force: bool = False,
     ) -> None:
-        """Resolve by hand (also an incident whose policy waits for a human)."""
+        """Resolve by hand (also an incident whose policy waits for a human).
+
+        Refused while alerts of the incident still fire, unless ``force``: a resolved incident
+        with a live alert leaves that failure tracked by nobody.
+        """
         async with self._engine.exclusive() as session:
             incident = await self._open_incident(session, incident_id)
+            firing = await firing_alerts(session=session, incident_id=incident_id)
+            if firing and not force:
+                names = ", ".join(sorted({a.check_id or a.fingerprint for a in firing}))
+                raise ActionRefusedError(
+                    409, f"alerts of incident #{incident_id} still fire ({names}): "
+                    "wait for them to recover, or resolve with force",
+                )  # fmt: skip
             await self._resolve(session, incident, at, actor=actor, text=text)
 
     async def override(
@@ -225,6 +241,9 @@ class Responder:
         """Show ``status`` for a component whatever monitoring sees (None clears the override)."""
         self._check_components({component_id: status or ComponentStatus.OPERATIONAL})
         async with self._engine.exclusive() as session:
+            current = await component_row(session=session, component_id=component_id)
+            if status is None and current.override_status is None:
+                raise ActionRefusedError(409, f"{component_id} has no override to clear")
             await set_override(
                 session=session, component_id=component_id, status=status, message=message,
                 reason=None if status is None else reason,
@@ -234,7 +253,8 @@ class Responder:
                 session=session, at=at, kind=kind, component_id=component_id, actor=actor,
                 reason=reason, data={"status": None if status is None else str(status), "message": message},
             )  # fmt: skip
-            await self._engine.book.refresh_component(session, component_id, at)
+            # Forced: an incident held open by the override may have recovered meanwhile.
+            await self._engine.book.refresh_component(session, component_id, at, force=True)
 
     async def _resolve(
         self,
@@ -245,10 +265,10 @@ class Responder:
         actor: str,
         text: dict[str, str] | None,
     ) -> None:
+        # The manager's resolve also ends the statuses shown for this incident.
         await self._manager.resolve(
             session, incident, at, reason=f"resolved by {actor}", actor=actor, text=text
         )
-        await self._clear_incident_overrides(session, incident.id, at, actor=actor)
 
     async def _affect(
         self,
@@ -259,30 +279,26 @@ class Responder:
         *,
         actor: str,
     ) -> None:
-        """Add components to the incident and show the responder's statuses for them."""
+        """Add components to the incident and show the responder's statuses for them.
+
+        An override set for something else (a deliberate trading halt) is left as it is: its
+        message and reason outlive this incident.
+        """
+        mine = f"incident #{incident_id}"
         for component_id, status in components.items():
             await add_incident_component(
                 session=session, incident_id=incident_id, component_id=component_id,
                 status=status, at=at,
             )  # fmt: skip
+            current = await component_row(session=session, component_id=component_id)
+            if current.override_status is not None and current.override_reason != mine:
+                continue
             shown = None if status == ComponentStatus.OPERATIONAL else status
             await set_override(
                 session=session, component_id=component_id, status=shown, message=None,
-                reason=None if shown is None else f"incident #{incident_id}",
+                reason=None if shown is None else mine,
             )  # fmt: skip
-            await self._engine.book.refresh_component(session, component_id, at)
-
-    async def _clear_incident_overrides(
-        self, session: AsyncSession, incident_id: int, at: datetime, *, actor: str
-    ) -> None:
-        """Statuses shown for this incident go back to what monitoring sees."""
-        for component_id in await overrides_with_reason(
-            session=session, reason=f"incident #{incident_id}"
-        ):
-            await set_override(
-                session=session, component_id=component_id, status=None, message=None, reason=None
-            )
-            await self._engine.book.refresh_component(session, component_id, at)
+            await self._engine.book.refresh_component(session, component_id, at, force=True)
 
     async def _open_incident(self, session: AsyncSession, incident_id: int) -> IncidentRow:
         incident = await get_incident(session=session, incident_id=incident_id)
@@ -296,6 +312,10 @@ class Responder:
         unknown = sorted(set(components) - self._components)
         if unknown:
             raise ActionRefusedError(422, f"unknown component(s): {', '.join(unknown)}")
+
+
+def _is_security(cause: str) -> bool:
+    return cause.partition("/")[0] == "security"
 
 
 def _report_columns(report: ManualIncident) -> dict[str, str | None]:

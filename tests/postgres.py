@@ -46,3 +46,7 @@ async def reset_postgres() -> None:
         await connection.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
     finally:
         await connection.close()
+
+
+# Asked at import, outside any event loop: the async fixtures cannot run asyncio.run themselves.
+postgres_problem()

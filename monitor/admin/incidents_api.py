@@ -9,9 +9,10 @@ cannot happen (resolve a resolved incident) 409 with the reason, bad fields 422.
 # No ``from __future__ import annotations``: the routes' parameter types are built inside
 # build_incidents_router (the token is known only then) and FastAPI must see them evaluated.
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Path, Query
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
@@ -24,6 +25,9 @@ from monitor.storage.database import Database
 from monitor.storage.incident_reads import incident_detail, list_incidents
 
 Text = Annotated[str, Field(min_length=1, max_length=5000)]
+# Beyond a 64-bit id the database driver itself fails: refuse it as a bad path instead.
+IncidentId = Annotated[int, Path(ge=1, le=2**63 - 1, description="the incident's number")]
+FUTURE_SKEW = timedelta(minutes=5)
 Short = Annotated[str, Field(min_length=1, max_length=300)]
 
 
@@ -76,10 +80,11 @@ class CauseIn(Body):
 
 
 class ResolveIn(Body):
-    """An optional closing update (both languages or neither)."""
+    """An optional closing update; ``force`` resolves even while its alerts still fire."""
 
     body_ja: Text | None = None
     body_en: Text | None = None
+    force: bool = False
 
 
 class OverrideIn(Body):
@@ -118,54 +123,66 @@ def build_incidents_router(
         return JSONResponse(jsonable_encoder({"incidents": rows}))
 
     @router.get("/incidents/{incident_id}", summary="One incident with components, updates, alerts")
-    async def incident(incident_id: int, _: actor) -> JSONResponse:
+    async def incident(incident_id: IncidentId, _: actor) -> JSONResponse:
         return await _detail(database, incident_id)
 
     @router.post("/incidents", status_code=201, summary="Open an incident by hand")
     async def open_incident(body: NewIncidentIn, who: actor) -> JSONResponse:
+        if body.started_at > clock.now() + FUTURE_SKEW:
+            return JSONResponse(
+                {"error": "started_at: an incident cannot start in the future"}, status_code=422
+            )
         report = _manual(body)
         return await _act(database, lambda: responder.open(report, clock.now(), actor=who), 201)
 
+    _lifecycle_routes(router, responder, database, clock, actor)
+    _override_routes(router, responder, clock, actor)
+    return router
+
+
+def _lifecycle_routes(
+    router: APIRouter, responder: Responder, database: Database, clock: Clock, actor: Any
+) -> None:
     @router.post("/incidents/{incident_id}/updates", summary="Post a public update")
-    async def post_update(incident_id: int, body: UpdateIn, who: actor) -> JSONResponse:
+    async def post_update(incident_id: IncidentId, body: UpdateIn, who: actor) -> JSONResponse:
         text = {"ja": body.body_ja, "en": body.body_en}
         return await _act(database, lambda: responder.post(
             incident_id, body.status, text, clock.now(), actor=who, components=body.components,
         ), incident_id=incident_id)  # fmt: skip
 
     @router.post("/incidents/{incident_id}/severity", summary="Change severity (with a reason)")
-    async def severity(incident_id: int, body: SeverityIn, who: actor) -> JSONResponse:
+    async def severity(incident_id: IncidentId, body: SeverityIn, who: actor) -> JSONResponse:
         return await _act(database, lambda: responder.change_severity(
             incident_id, body.severity, body.reason, clock.now(), actor=who
         ), incident_id=incident_id)  # fmt: skip
 
     @router.post("/incidents/{incident_id}/cause", summary="Set the cause category")
-    async def cause(incident_id: int, body: CauseIn, who: actor) -> JSONResponse:
+    async def cause(incident_id: IncidentId, body: CauseIn, who: actor) -> JSONResponse:
         return await _act(database, lambda: responder.set_cause(
             incident_id, body.cause, clock.now(), actor=who
         ), incident_id=incident_id)  # fmt: skip
 
     @router.post("/incidents/{incident_id}/ack", summary="Acknowledge (stops escalation)")
-    async def ack(incident_id: int, who: actor) -> JSONResponse:
+    async def ack(incident_id: IncidentId, who: actor) -> JSONResponse:
         return await _act(database, lambda: responder.acknowledge(
             incident_id, clock.now(), actor=who
         ), incident_id=incident_id)  # fmt: skip
 
     @router.post("/incidents/{incident_id}/unack", summary="Take back an acknowledgement")
-    async def unack(incident_id: int, who: actor) -> JSONResponse:
+    async def unack(incident_id: IncidentId, who: actor) -> JSONResponse:
         return await _act(database, lambda: responder.unacknowledge(
             incident_id, clock.now(), actor=who
         ), incident_id=incident_id)  # fmt: skip
 
     @router.post("/incidents/{incident_id}/resolve", summary="Resolve")
-    async def resolve(incident_id: int, who: actor, body: ResolveIn | None = None) -> JSONResponse:
+    async def resolve(
+        incident_id: IncidentId, who: actor, body: ResolveIn | None = None
+    ) -> JSONResponse:
         text = _pair(body.body_ja, body.body_en) if body else None
+        force = body.force if body else False
         return await _act(database, lambda: responder.resolve(
-            incident_id, clock.now(), actor=who, text=text
+            incident_id, clock.now(), actor=who, text=text, force=force
         ), incident_id=incident_id)  # fmt: skip
-
-    _override_routes(router, responder, clock, actor)
-    return router
 
 
 def _override_routes(router: APIRouter, responder: Responder, clock: Clock, actor: Any) -> None:
@@ -200,7 +217,7 @@ async def _act(
     return await _detail(database, incident_id if incident_id is not None else int(result), status)
 
 
-async def _detail(database: Database, incident_id: int, status: int = 200) -> JSONResponse:
+async def _detail(database: Database, incident_id: IncidentId, status: int = 200) -> JSONResponse:
     async with database.transaction() as session:
         detail = await incident_detail(session=session, incident_id=incident_id)
     if detail is None:

@@ -93,7 +93,7 @@ def _detected(report: IncidentReport, zone: ZoneInfo) -> str:
     when = local_time(report.milestones.detected_at, zone)
     first = min(report.alerts, key=lambda a: (a.started_at, a.id), default=None)
     if first is None:
-        return f"{when} (the incident start; no alert)"
+        return f"{when} (when it was reported; no alert)"
     return f"{when} (first alert: {cell(first.summary)}, {cell(first.component_id)})"
 
 

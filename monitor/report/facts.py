@@ -196,8 +196,9 @@ def milestones(
     updates: Sequence[UpdateRow],
     timeline: Sequence[EventRow],
 ) -> Milestones:
-    """Return detection (the first alert, else the start), first post, first ack and the ends."""
-    detected = min((a.started_at for a in alerts), default=incident.started_at)
+    """Return detection (the first alert, else when exwatch learnt of it), first post, first ack
+    and the ends. Detection is what MTTA counts from, as in the admin API."""
+    detected = min((a.started_at for a in alerts), default=incident.created_at)
     ack = next((e for e in timeline if e.kind == "acknowledged"), None)
     acked_at, acked_by = (ack.at, ack.actor) if ack else _ack_from_columns(incident)
     recovered = incident.recovered_at or next(

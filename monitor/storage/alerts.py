@@ -183,6 +183,22 @@ async def link_alert_to_incident(*, session: AsyncSession, alert_id: int, incide
     )
 
 
+async def link_unlinked_alerts(
+    *, session: AsyncSession, component_id: str, incident_id: int
+) -> None:
+    """Link a component's firing alerts that belong to no incident yet (e.g. held back by
+    maintenance) to ``incident_id``."""
+    await session.execute(
+        update(alerts)
+        .where(
+            alerts.c.component_id == component_id,
+            alerts.c.status == "firing",
+            alerts.c.incident_id.is_(None),
+        )
+        .values(incident_id=incident_id)
+    )
+
+
 async def firing_check_alerts(*, session: AsyncSession) -> list[AlertRow]:
     """Return every firing alert raised by a check."""
     rows = await session.execute(

@@ -21,6 +21,7 @@ class ComponentRow:
     status: ComponentStatus
     alert_status: ComponentStatus
     override_status: ComponentStatus | None
+    override_reason: str | None = None
 
 
 async def component_row(*, session: AsyncSession, component_id: str) -> ComponentRow:
@@ -31,6 +32,7 @@ async def component_row(*, session: AsyncSession, component_id: str) -> Componen
         ComponentStatus(row.status),
         ComponentStatus(row.alert_status),
         None if row.override_status is None else ComponentStatus(row.override_status),
+        row.override_reason,
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from monitor.domain import IncidentStatus
@@ -20,9 +20,20 @@ _FIELDS = (
 )  # fmt: skip
 
 
+def _with_detection() -> Any:
+    """Select incidents with ``detected_at``: their first alert's start, else when opened."""
+    first_alert = (
+        select(func.min(alerts.c.started_at))
+        .where(alerts.c.incident_id == incidents.c.id)
+        .scalar_subquery()
+    )
+    detected = func.coalesce(first_alert, incidents.c.created_at).label("detected_at")
+    return select(incidents, detected)
+
+
 async def list_incidents(*, session: AsyncSession, state: str, limit: int) -> list[dict[str, Any]]:
     """Return incidents newest first: ``state`` is open, resolved or all."""
-    query = select(incidents).order_by(incidents.c.id.desc()).limit(limit)
+    query = _with_detection().order_by(incidents.c.id.desc()).limit(limit)
     if state == "open":
         query = query.where(incidents.c.status.in_(_OPEN))
     elif state == "resolved":
@@ -33,7 +44,7 @@ async def list_incidents(*, session: AsyncSession, state: str, limit: int) -> li
 async def incident_detail(*, session: AsyncSession, incident_id: int) -> dict[str, Any] | None:
     """Return one incident with its components, public updates and alerts; None if unknown."""
     row = (
-        await session.execute(select(incidents).where(incidents.c.id == incident_id))
+        await session.execute(_with_detection().where(incidents.c.id == incident_id))
     ).one_or_none()
     if row is None:
         return None
@@ -46,9 +57,11 @@ async def incident_detail(*, session: AsyncSession, incident_id: int) -> dict[st
 
 def _summary(row: Any) -> dict[str, Any]:
     summary = {name: getattr(row, name) for name in _FIELDS}
-    # MTTA counts from when exwatch knew (opened it); MTTR from when the problem started.
-    summary["mtta_seconds"] = _seconds(row.created_at, row.first_acknowledged_at)
-    summary["mttr_seconds"] = _seconds(row.started_at, row.resolved_at)
+    summary["detected_at"] = row.detected_at
+    # Both count from detection, as the exported report does: the first alert of the incident,
+    # or for one opened by hand, when it was opened (a reported start may be much earlier).
+    summary["mtta_seconds"] = _seconds(row.detected_at, row.first_acknowledged_at)
+    summary["mttr_seconds"] = _seconds(row.detected_at, row.resolved_at)
     return summary
 
 

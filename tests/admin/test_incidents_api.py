@@ -96,7 +96,7 @@ async def test_update_ack_severity_and_resolve(api: Api, clock: FakeClock) -> No
     clock.advance(600)
     resolved = await api.ok("POST", f"{path}/resolve", {"body_en": "Fixed", "body_ja": "解決"})
     assert resolved["status"] == "resolved"
-    assert resolved["mttr_seconds"] == pytest.approx(10 * 60 + 120 + 600)
+    assert resolved["mttr_seconds"] == pytest.approx(120 + 600)  # from detection (opened)
     assert resolved["updates"][0]["body_en"] == "Fixed"
     conflict = await api.call("POST", f"{path}/resolve")
     assert (conflict.status_code, conflict.json()) == (

@@ -153,7 +153,8 @@ async def test_a_manual_incident_reports_what_was_filed(
     assert f"| Reporter | {MANUAL_REPORT['reporter']} |" in md
     assert f"| Contact | {MANUAL_REPORT['contact']} |" in md
     assert "> BTC withdrawals only; about 120 customers" in md
-    assert "| Detected | 2026-11-21 08:30:00 +00:00 (the incident start; no alert) |" in md
+    assert "| Detected | 2026-11-21 09:00:00 +00:00 (when it was reported; no alert) |" in md
+    assert "| Incident start | 2026-11-21 08:30:00 +00:00 |" in md
     assert "| MTTR (detection → resolution) | — |" in md
     assert "| btc-withdrawals | btc-withdrawals | btc-withdrawals(ja) | partial_outage |" in md
     assert "| a_kind_from_the_future | carol |  |  | nested: {x: 1, 2} |" in md
