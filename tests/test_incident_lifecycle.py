@@ -293,3 +293,18 @@ async def test_user_reports_open_a_minor_incident_that_checks_can_raise(h: Lifec
         assert alert is not None
         await h.engine.book.clear(session, alert, h.clock.now(), "no more reports")
     assert (await h.incidents())[0].status == IncidentStatus.MONITORING
+
+
+async def test_a_restart_keeps_the_time_budget_and_reminders(
+    database: Database, clock: FakeClock
+) -> None:
+    config = lifecycle_config()
+    h = await lifecycle(database, config, clock)
+    await h.feed("btc-withdrawals-check", FAIL, FAIL)  # moderate: budget 2h, update every 1h
+    clock.advance(3600)
+    restarted = await lifecycle(database, config, clock)
+    await restarted.tick_after(1)
+    assert len(await restarted.events("reminder")) == 1
+    await restarted.tick_after(3600)
+    [incident] = await restarted.incidents()
+    assert incident.severity == Severity.CRITICAL
