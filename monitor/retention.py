@@ -14,14 +14,14 @@ from monitor.clock import Clock
 from monitor.config.models import Retention
 from monitor.storage.database import Database
 from monitor.storage.results import delete_older_than
-from monitor.storage.tables import probe_results, probe_rollups
+from monitor.storage.tables import probe_results, probe_rollups, user_reports
 
 log = logging.getLogger(__name__)
 BATCH = 5000
 
 
 class RetentionJob:
-    """Every ``every`` seconds, trims probe_results to ``raw`` and probe_rollups to ``rollup``."""
+    """Every ``every`` seconds, trims probe_results, probe_rollups and user_reports to their ages."""
 
     def __init__(
         self, database: Database, retention: Retention, clock: Clock, every: float = 600.0
@@ -40,6 +40,9 @@ class RetentionJob:
         )
         deleted += await self._trim(
             probe_rollups, "minute", now - timedelta(seconds=self._retention.rollup)
+        )
+        deleted += await self._trim(
+            user_reports, "created_at", now - timedelta(seconds=self._retention.user_reports)
         )
         return deleted
 

@@ -16,7 +16,13 @@ from monitor.result_writer import ResultWriter
 from monitor.retention import RetentionJob
 from monitor.sketch import LatencySketch
 from monitor.storage.database import Database
-from monitor.storage.tables import check_regions, metadata, probe_results, probe_rollups
+from monitor.storage.tables import (
+    check_regions,
+    metadata,
+    probe_results,
+    probe_rollups,
+    user_reports,
+)
 from probes import ProbeResult
 from tests.support import START, UNREACHABLE_DATABASE_URL, FakeClock
 from tests.test_engine import Harness, make_config, started
@@ -122,6 +128,20 @@ async def test_retention_deletes_old_rows_in_batches(
     job = RetentionJob(database, Retention(), clock)
     assert await job.run_once() == 20
     assert await count(database, probe_results) == 5
+
+
+async def test_retention_forgets_user_reports_after_their_age(
+    database: Database, clock: FakeClock
+) -> None:
+    rows = [
+        {"component_id": "login", "body": "cannot log in", "contact": "a@example.com",
+         "client": "h" * 64, "created_at": START - timedelta(days=days)}
+        for days in (91, 89)
+    ]  # fmt: skip
+    async with database.transaction() as s:
+        await s.execute(insert(user_reports), rows)
+    assert await RetentionJob(database, Retention(), clock).run_once() == 1
+    assert await count(database, user_reports) == 1
 
 
 async def test_pending_counts_survive_a_restart(database: Database, clock: FakeClock) -> None:

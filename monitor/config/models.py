@@ -165,14 +165,18 @@ class SeverityPolicy(Strict):
 
 
 class Retention(Strict):
-    """How long raw results and per-minute rollups are kept."""
+    """How long raw results, per-minute rollups and user problem reports are kept."""
 
     raw: Duration = Field(default=7 * 86400.0, description="raw probe results")
     rollup: Duration = Field(
         default=366 * 86400.0, description="per-minute rollups (uptime bars, charts)"
     )
+    user_reports: Duration = Field(
+        default=90 * 86400.0,
+        description="problem reports from the public (they may hold contact details)",
+    )
 
-    @field_validator("raw", "rollup")
+    @field_validator("raw", "rollup", "user_reports")
     @classmethod
     def _at_least_an_hour(cls, value: float) -> float:
         if value < 3600:
