@@ -14,6 +14,7 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI, Response
 from fastapi.responses import JSONResponse
+from jinja2 import PackageLoader
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
 from monitor.admin.alerts_api import build_alerts_router
@@ -39,10 +40,13 @@ from monitor.retention import RetentionJob
 from monitor.scheduler import CheckScheduler
 from monitor.storage.database import Database
 from monitor.storage.results import stored_result_keys
+from monitor.subscriptions import SubscribePages, SubscriptionService, build_subscriptions_router
 from monitor.ticker import Ticker
 from monitor.views import SiteView
 from probes import REGISTRY, HeartbeatProbe, ProbeResult, Registry
 from statuspage import SnapshotStore, build_router
+from statuspage.i18n import choose_language
+from statuspage.messages_subscribe import MESSAGES
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +72,7 @@ class Services:
     responder: Responder
     reports: ReportDesk
     maintenance: MaintenanceService
+    subscriptions: SubscriptionService
     agent_token: str | None = None
     admin_token: str | None = None
 
@@ -82,6 +87,7 @@ def build_services(
     agent_token: str | None = None,
     admin_token: str | None = None,
     report_key: bytes | None = None,
+    subscription_key: bytes | None = None,
 ) -> Services:
     """Create the engine, scheduler, snapshot publisher and metrics for ``config``."""
     clock = clock or SystemClock()
@@ -110,11 +116,17 @@ def build_services(
     ticker = Ticker(clock)
     ticker.register("incidents", IncidentClock(engine, config).tick)
     reports = ReportDesk(
-        database, engine, config, clock, key=report_key or _report_key(admin_token)
-    )
+        database, engine, config, clock,
+        key=report_key or _derived_key(admin_token, b"exwatch user reports", size=32),
+    )  # fmt: skip
     ticker.register("user_reports", reports.tick)
     maintenance = MaintenanceService(engine=engine, database=database, config=config, clock=clock)
     ticker.register("maintenance", maintenance.tick)
+    subscriptions = SubscriptionService(
+        database, config, clock,
+        key=subscription_key or _derived_key(admin_token, b"exwatch subscriptions", size=48),
+    )  # fmt: skip
+    ticker.register("subscriptions", subscriptions.tick)
     return Services(
         config,
         database,
@@ -133,6 +145,7 @@ def build_services(
         Responder(engine, config),
         reports,
         maintenance,
+        subscriptions,
         agent_token,
         admin_token,
     )
@@ -193,6 +206,8 @@ def _include_admin(app: FastAPI, services: Services) -> None:
     app.include_router(build_alerts_router(services.database, token))
     app.include_router(build_reports_router(services.reports, admin_token=token))
     app.include_router(build_alertmanager_router(services))
+    pages = SubscribePages(PackageLoader("statuspage", "templates"), MESSAGES, choose_language)
+    app.include_router(build_subscriptions_router(services.subscriptions, pages, admin_token=token))
     app.include_router(build_maintenance_router(services.maintenance, token))
     app.include_router(
         build_timeline_router(
@@ -201,15 +216,17 @@ def _include_admin(app: FastAPI, services: Services) -> None:
     )
 
 
-def _report_key(admin_token: str | None) -> bytes:
-    """The key that hashes reporters' addresses: stable across restarts when there is a token.
+def _derived_key(admin_token: str | None, purpose: bytes, *, size: int) -> bytes:
+    """A key for ``purpose`` when none is configured: stable across restarts if there is an
+    admin token (rotating the token then rotates it), random otherwise.
 
-    Without EXWATCH_REPORT_KEY or an admin token a random key is used; per-client limits
-    then start again at every restart (the in-memory limits still hold).
+    Without a stable key, per-client report limits restart with the process and subscription
+    links already sent stop working; `exwatch run` says so at start.
     """
     if admin_token:
-        return hmac.new(admin_token.encode(), b"exwatch user reports", hashlib.sha256).digest()
-    return secrets.token_bytes(32)
+        first = hmac.new(admin_token.encode(), purpose, hashlib.sha512).digest()
+        return first[:size]
+    return secrets.token_bytes(size)
 
 
 def _operations_router(services: Services) -> APIRouter:

@@ -290,3 +290,37 @@ maintenance_components = Table(
     Column("maintenance_id", BigId, ForeignKey("maintenances.id"), primary_key=True),
     Column("component_id", String(64), primary_key=True),
 )
+
+# Email subscribers of the public page (#5). ``address`` is normalised (see
+# ``monitor.subscriptions.normalisation``) and shown only to admins, never on a public page.
+subscribers = Table(
+    "subscribers",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("address", String(320), nullable=False, unique=True),
+    # Random per row and part of every token: a token never outlives its row (ids may be reused).
+    Column("nonce", String(32), nullable=False),
+    Column("state", String(16), nullable=False),  # pending, active, unsubscribed
+    Column("language", String(8), nullable=True),  # the confirmed choice; null until confirmed
+    Column("all_components", Boolean, nullable=False, server_default=text("false")),
+    # The choice awaiting confirmation: {"language": ..., "components": [...] | "all"}.
+    Column("pending", JSON, nullable=True),
+    Column("generation", Integer, nullable=False, server_default="0"),  # confirmation requests
+    Column("confirmed_generation", Integer, nullable=True),
+    Column("requested_at", UTCDateTime, nullable=True),
+    Column("request_times", JSON, nullable=True),  # epoch seconds of recent requests (the limit)
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("confirmed_at", UTCDateTime, nullable=True),
+    Column("unsubscribed_at", UTCDateTime, nullable=True),
+    Index(None, "state", "language"),
+)
+
+# The components an active subscriber chose (none when ``all_components``): #6 fans out by these.
+subscriber_components = Table(
+    "subscriber_components",
+    metadata,
+    Column("subscriber_id", BigId, ForeignKey("subscribers.id"), primary_key=True),
+    Column("component_id", String(64), primary_key=True),
+    Index(None, "component_id"),
+)
