@@ -42,7 +42,7 @@ from monitor.storage.database import Database
 from monitor.storage.results import stored_result_keys
 from monitor.subscriptions import SubscribePages, SubscriptionService, build_subscriptions_router
 from monitor.ticker import Ticker
-from monitor.views import SiteView
+from monitor.views import Branding, SiteView
 from probes import REGISTRY, HeartbeatProbe, ProbeResult, Registry
 from statuspage import SnapshotStore, build_router
 from statuspage.i18n import choose_language
@@ -275,4 +275,8 @@ def _agent_ingest(services: Services) -> Ingest:
 def site_view(config: Config) -> SiteView:
     """Return the page identity the read model carries."""
     site = config.site
-    return SiteView(site.id, site.name, site.url, site.time_zone, tuple(site.languages))
+    branding = Branding(
+        logo_url=site.logo_url, brand_color=site.colors.brand, accent_color=site.colors.accent,
+        help_url=site.help_url, x_url=site.x_url,
+    )  # fmt: skip
+    return SiteView(site.id, site.name, site.url, site.time_zone, tuple(site.languages), branding)

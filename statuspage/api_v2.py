@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Collection
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from monitor.domain import worst_status
 from monitor.views import (
     AffectedComponent,
     ComponentView,
+    DayView,
     GroupView,
     IncidentView,
     MaintenanceStatus,
     MaintenanceView,
     StatusView,
     UpdateView,
+    UptimeView,
+    combined_uptime,
+    whole_minutes,
 )
 from statuspage.i18n import message
 from statuspage.indicator import page_indicator
@@ -285,3 +290,65 @@ def _group(view: StatusView, item: GroupView, language: str, position: int) -> d
         "only_show_if_degraded": False,
         "components": list(item.component_ids),
     }
+
+
+UPTIME_PATH = "/api/v2/exwatch/uptime.json"
+UPTIME_DEFINITION = (
+    "Days run midnight to midnight in page.time_zone. uptime_percent = (observed - outage) / "
+    "observed, where outage is time in partial_outage or major_outage; degraded_performance and "
+    "under_maintenance are not downtime. A day without data (before the component existed, or "
+    "without probe data or a status change) has worst_status and uptime_percent null."
+)
+
+
+def uptime(view: StatusView, language: str) -> dict[str, Any]:
+    """Return ``/api/v2/exwatch/uptime.json``: each component's days (oldest first) and its
+    uptime over them, then each group's (its components' observed time together)."""
+    listed = [c for c in view.components if c.id in view.uptime]
+    return {
+        "page": page(view),
+        "definition": UPTIME_DEFINITION,
+        "components": [_component_uptime(c, view.uptime[c.id], language) for c in listed],
+        "groups": [
+            {
+                "id": group.id,
+                "name": group.names.get(language) or group.names["en"],
+                "uptime_percent": _percent(
+                    combined_uptime(view.uptime[c] for c in group.component_ids if c in view.uptime)
+                ),
+                "components": list(group.component_ids),
+            }
+            for group in view.groups
+        ],
+    }
+
+
+def _component_uptime(item: ComponentView, history: UptimeView, language: str) -> dict[str, Any]:
+    """Return one component's entry: its figures over every day, then each day's."""
+    return {
+        "id": item.id,
+        "name": item.names.get(language) or item.names["en"],
+        "group_id": item.group_id,
+        "uptime_percent": _percent(history.uptime_percent),
+        "observed_minutes": int(history.observed / timedelta(minutes=1)),
+        "outage_minutes": whole_minutes(history.outage),
+        "days": [_day_uptime(day) for day in history.days],
+    }
+
+
+def _day_uptime(day: DayView) -> dict[str, Any]:
+    """Return one day's entry (``worst_status`` and ``uptime_percent`` null without data)."""
+    return {
+        "date": day.day.isoformat(),
+        "worst_status": None if day.worst_status is None else str(day.worst_status),
+        "uptime_percent": _percent(day.uptime_percent),
+        "outage_minutes": day.outage_minutes,
+        "degraded_minutes": whole_minutes(day.degraded),
+        "maintenance_minutes": whole_minutes(day.maintenance),
+        "incident_ids": [str(ref.id) for ref in day.incidents],
+    }
+
+
+def _percent(value: float | None) -> float | None:
+    """Round down to four decimals: an outage never rounds up to 100."""
+    return None if value is None else math.floor(value * 10_000) / 10_000

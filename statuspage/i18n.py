@@ -1,14 +1,28 @@
-"""The page's words in Japanese and English, and choosing the visitor's language."""
+"""The page's words in Japanese and English, and choosing the visitor's language.
+
+``MESSAGES`` is this module's own catalog merged with each ``statuspage/messages_*.py``
+module's ``MESSAGES``: to add a module, add its name to ``CATALOGS`` (one line). A key
+defined twice is an error at import, so two modules can never silently disagree.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import importlib
+from collections.abc import Mapping, Sequence
 
 from monitor.domain import ComponentStatus, IncidentStatus, Severity
 from monitor.views import MaintenanceStatus
 from monitor.wording import STATUS_NAMES
 
-MESSAGES: dict[str, dict[str, str]] = {
+Catalog = Mapping[str, Mapping[str, str]]
+
+CATALOGS = (
+    # The ``messages_*`` modules merged into ``MESSAGES``, one per line.
+    "statuspage.messages_uptime",
+    "statuspage.messages_subscribe",
+)
+
+_PAGE: dict[str, dict[str, str]] = {
     "page.title": {"ja": "{name} ステータス", "en": "{name} Status"},
     "page.skip": {"ja": "本文へ移動", "en": "Skip to content"},
     "page.language": {"ja": "言語", "en": "Language"},
@@ -75,6 +89,26 @@ MESSAGES: dict[str, dict[str, str]] = {
     **{f"status.{status.value}": names for status, names in STATUS_NAMES.items()},
 }
 LANGUAGES = ("ja", "en")
+
+
+def merge(*catalogs: Catalog) -> dict[str, dict[str, str]]:
+    """Return one catalog of ``catalogs``; raise ValueError on a key defined twice."""
+    merged: dict[str, dict[str, str]] = {}
+    for catalog in catalogs:
+        for key, texts in catalog.items():
+            if key in merged:
+                raise ValueError(f"message {key!r} is defined twice")
+            merged[key] = dict(texts)
+    return merged
+
+
+def _module_catalog(name: str) -> Catalog:
+    """Return the ``MESSAGES`` of module ``name``."""
+    catalog: Catalog = importlib.import_module(name).MESSAGES
+    return catalog
+
+
+MESSAGES: dict[str, dict[str, str]] = merge(_PAGE, *(_module_catalog(name) for name in CATALOGS))
 
 
 def message(key: str, language: str, **values: object) -> str:

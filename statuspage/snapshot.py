@@ -95,6 +95,7 @@ def _json_documents(view: StatusView, language: str) -> dict[str, Any]:
                 view, language, only=api_v2.UPCOMING
             ),
         },
+        api_v2.UPTIME_PATH: api_v2.uptime(view, language),
         "/api/v2/scheduled-maintenances/active.json": {
             "page": page,
             "scheduled_maintenances": api_v2.scheduled_maintenances(

@@ -49,14 +49,41 @@ def _known_time_zone(name: str) -> str:
     return name
 
 
+def _web_url(url: str) -> str:
+    if not url.startswith(("https://", "http://", "/")) or url.startswith("//"):
+        raise ValueError(f"{url!r} is not a web address (https://…, http://… or /path)")
+    if any(c.isspace() or c in "\"'<>" for c in url):
+        raise ValueError(f"{url!r} contains spaces, quotes or angle brackets")
+    return url
+
+
+WebUrl = Annotated[str, Field(max_length=500), AfterValidator(_web_url)]
+HexColor = Annotated[
+    str, Field(pattern=r"^#[0-9a-fA-F]{6}$", description="a colour as #rrggbb, e.g. #0052cc")
+]
+
+
+class Colors(Strict):
+    """The page's colours; the page picks black or white text on them for contrast."""
+
+    brand: HexColor | None = Field(default=None, description="header stripe and buttons")
+    accent: HexColor | None = Field(default=None, description="focus rings")
+
+
 class Site(Strict):
-    """The status page's identity."""
+    """The status page's identity and branding."""
 
     id: Identifier = "exwatch"
     name: str = Field(min_length=1)
     url: str = Field(default="http://127.0.0.1:8080", description="public URL of the page")
     time_zone: Annotated[str, AfterValidator(_known_time_zone)] = "Asia/Tokyo"
     languages: tuple[Language, ...] = Field(default=("ja", "en"), min_length=1)
+    logo_url: WebUrl | None = Field(default=None, description="logo shown in the header")
+    colors: Colors = Colors()
+    help_url: WebUrl | None = Field(
+        default=None, description="the help centre, linked in the header"
+    )
+    x_url: WebUrl | None = Field(default=None, description="the X account, linked in the header")
 
     @property
     def default_language(self) -> Language:

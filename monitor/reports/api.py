@@ -76,7 +76,8 @@ def _listing_json(desk: ReportDesk, listing: Listing) -> dict[str, Any]:
 
 
 def _with_flag(path: str) -> str:
-    return f"{path}{'&' if '?' in path else '?'}reported=1"
+    # The page is a pre-rendered snapshot: its thank-you notice shows through CSS :target.
+    return f"{path}{'&' if '?' in path else '?'}reported=1#reported"
 
 
 def _problem(problem: Problem, *, form: bool) -> Response:

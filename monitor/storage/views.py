@@ -19,6 +19,8 @@ from monitor.storage.tables import (
     maintenance_components,
     maintenances,
 )
+from monitor.storage.uptime import load_uptime
+from monitor.uptime import UPTIME_DAYS
 from monitor.views import (
     AffectedComponent,
     ComponentView,
@@ -36,10 +38,16 @@ _CURRENT_MAINTENANCE = (str(MaintenanceStatus.SCHEDULED), str(MaintenanceStatus.
 
 
 async def load_status(
-    *, session: AsyncSession, site: SiteView, now: datetime, recent: int = 50
+    *,
+    session: AsyncSession,
+    site: SiteView,
+    now: datetime,
+    recent: int = 50,
+    uptime_days: int = UPTIME_DAYS,
 ) -> StatusView:
     """Return the page's read model: components, groups, open plus the ``recent`` newest incidents,
-    and scheduled and in-progress maintenance plus the ``recent`` newest finished windows."""
+    scheduled and in-progress maintenance plus the ``recent`` newest finished windows, and each
+    component's daily uptime for ``uptime_days`` days in the site's time zone."""
     component_views = await _components(session)
     return StatusView(
         site=site,
@@ -48,6 +56,13 @@ async def load_status(
         components=component_views,
         incidents=await _incidents(session, recent),
         maintenances=await _maintenances(session, recent),
+        uptime=await load_uptime(
+            session=session,
+            components=component_views,
+            time_zone=site.time_zone,
+            now=now,
+            days=uptime_days,
+        ),
     )
 
 

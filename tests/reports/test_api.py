@@ -99,12 +99,12 @@ async def test_unreadable_requests_are_4xx(
 async def test_a_form_post_redirects_back_to_the_page(served: Served) -> None:
     fields = {"component": "btc-withdrawals", "body": "出金が反映されません", "contact": ""}
     response = await form_post(served, fields)
-    assert response.status_code == 303 and response.headers["location"] == "/?reported=1"
+    assert response.status_code == 303 and response.headers["location"] == "/?reported=1#reported"
     back = await form_post(served, {**fields, "next": "/incidents/3?lang=ja#form"})
-    assert back.headers["location"] == "/incidents/3?lang=ja&reported=1"
+    assert back.headers["location"] == "/incidents/3?lang=ja&reported=1#reported"
     for elsewhere in ("//evil.example/", "https://evil.example/", "/\\evil.example"):
         response = await form_post(served, {**fields, "next": elsewhere})
-        assert response.headers["location"] == "/?reported=1"
+        assert response.headers["location"] == "/?reported=1#reported"
     async with served.services.database.transaction() as session:
         rows = (await session.execute(select(user_reports.c.body, user_reports.c.contact))).all()
     assert {tuple(row) for row in rows} == {("出金が反映されません", None)}
