@@ -28,6 +28,7 @@ from monitor.server import configure_logging, port_problem, uvicorn_server
 from monitor.storage.database import Database, DatabaseUrlError, database_url, safe_url
 from monitor.storage.migrate import current_revision, open_upgraded
 from monitor.storage.timeline_reads import MAX_ID
+from monitor.subscriptions.tokens import MIN_KEY_BYTES as SUBSCRIPTION_KEY_BYTES
 
 app = typer.Typer(
     no_args_is_help=True, add_completion=False, help="exwatch: status and alerting for exchanges."
@@ -163,6 +164,13 @@ async def _serve(config: Config, host: str, port: int) -> int:
     if report_key is not None and len(report_key.encode()) < MIN_KEY_BYTES:
         typer.echo(f"exwatch: EXWATCH_REPORT_KEY must be at least {MIN_KEY_BYTES} bytes", err=True)
         return 2
+    subscription_key = os.environ.get("EXWATCH_SUBSCRIPTION_KEY")
+    if subscription_key is not None and len(subscription_key.encode()) < SUBSCRIPTION_KEY_BYTES:
+        typer.echo(
+            f"exwatch: EXWATCH_SUBSCRIPTION_KEY must be at least {SUBSCRIPTION_KEY_BYTES} bytes",
+            err=True,
+        )
+        return 2
     database = await open_database()
     try:
         services = build_services(
@@ -171,6 +179,7 @@ async def _serve(config: Config, host: str, port: int) -> int:
             agent_token=os.environ.get("EXWATCH_AGENT_TOKEN"),
             admin_token=os.environ.get("EXWATCH_ADMIN_TOKEN"),
             report_key=report_key.encode() if report_key else None,
+            subscription_key=subscription_key.encode() if subscription_key else None,
         )
         if not services.admin_token:
             typer.echo("exwatch: EXWATCH_ADMIN_TOKEN is not set: the admin API is off", err=True)

@@ -10,7 +10,9 @@ from collections.abc import Callable
 from sqlalchemy.exc import SQLAlchemyError
 
 from monitor.clock import Clock
+from monitor.history_views import HistoryView
 from monitor.storage.database import Database
+from monitor.storage.history import load_history
 from monitor.storage.views import load_status
 from monitor.views import SiteView, StatusView
 
@@ -25,7 +27,7 @@ class SnapshotPublisher:
         database: Database,
         site: SiteView,
         clock: Clock,
-        publish: Callable[[StatusView], None],
+        publish: Callable[[StatusView, HistoryView], None],
         refresh_every: float = 30.0,
     ) -> None:
         self._database = database
@@ -41,8 +43,9 @@ class SnapshotPublisher:
         try:
             async with self._database.transaction() as session:
                 view = await load_status(session=session, site=self._site, now=self._clock.now())
+                history = await load_history(session=session)
             # Rendering every page takes milliseconds of CPU; off the loop, probes keep their timing.
-            await asyncio.to_thread(self._publish, view)
+            await asyncio.to_thread(self._publish, view, history)
         except (SQLAlchemyError, OSError) as error:
             log.error("snapshot not refreshed, serving the previous one: %s", error)
         except Exception:  # the page must keep updating whatever one render did

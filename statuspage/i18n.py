@@ -20,6 +20,7 @@ CATALOGS = (
     # The ``messages_*`` modules merged into ``MESSAGES``, one per line.
     "statuspage.messages_uptime",
     "statuspage.messages_subscribe",
+    "statuspage.messages_history",
 )
 
 _PAGE: dict[str, dict[str, str]] = {

@@ -12,8 +12,10 @@ from typing import Any
 
 from jinja2 import Environment
 
+from monitor.history_views import HistoryView
 from monitor.views import StatusView
 from statuspage import api_v2
+from statuspage.history import render_extras
 from statuspage.html import PageRenderer, build_environment
 
 HTML = "text/html; charset=utf-8"
@@ -42,10 +44,15 @@ class SnapshotStore:
         self._documents: dict[tuple[str, str], Rendered] = {}
         self.languages: tuple[str, ...] = ("en",)
 
-    def publish(self, view: StatusView) -> None:
-        """Render everything from ``view`` and swap it in at once."""
+    def publish(self, view: StatusView, history: HistoryView | None = None) -> None:
+        """Render everything from ``view`` (and the full ``history``) and swap it in at once."""
         documents: dict[tuple[str, str], Rendered] = {}
         for language in view.site.languages:
+            for path, (body, media_type) in render_extras(
+                self._environment, view, history or HistoryView(), language
+            ).items():
+                documents[(path, language)] = Rendered.of(body, media_type)
+            # The status page's own documents win over an extra of the same path.
             documents.update(_render_language(self._environment, view, language))
         self._documents = documents
         self.languages = view.site.languages
