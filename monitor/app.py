@@ -44,9 +44,10 @@ from monitor.subscriptions import SubscribePages, SubscriptionService, build_sub
 from monitor.ticker import Ticker
 from monitor.views import Branding, SiteView
 from probes import REGISTRY, HeartbeatProbe, ProbeResult, Registry
-from statuspage import SnapshotStore, build_router
+from statuspage import SnapshotStore
 from statuspage.i18n import choose_language
 from statuspage.messages_subscribe import MESSAGES
+from statuspage.routes import mount
 
 log = logging.getLogger(__name__)
 
@@ -185,7 +186,8 @@ def create_app(services: Services, *, run_checks: bool = True) -> FastAPI:
         title=f"exwatch · {services.config.site.name}", lifespan=lifespan, docs_url="/api/docs"
     )
     app.state.services = services
-    app.include_router(build_router(services.store))
+    # The public documents: any path of the snapshot, answered before routing (fastest).
+    mount(app, services.store)
     app.include_router(build_ingest_router(services.heartbeats))
     app.include_router(
         build_agent_router(

@@ -1,4 +1,4 @@
-"""The ``exwatch`` command: run, demo, validate, schema, db upgrade, incidents export."""
+"""The ``exwatch`` command: run, demo, validate, schema, export, db upgrade, incidents export."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ import uvloop
 from sqlalchemy.exc import SQLAlchemyError
 
 from monitor.agent import AgentSettings, BufferInUseError, run_agent
-from monitor.app import build_services, create_app
+from monitor.app import build_services, create_app, site_view
 from monitor.clock import SystemClock
 from monitor.config import Config, ConfigError, json_schema, load_config
 from monitor.config.models import Site
@@ -25,10 +25,14 @@ from monitor.demo.runner import run_demo
 from monitor.report import FORMATS, UnknownFormatError, as_file, export_format, load_report, render
 from monitor.reports.limits import MIN_KEY_BYTES
 from monitor.server import configure_logging, port_problem, uvicorn_server
+from monitor.static_export import ExportLoop, ExportSetupError, Timing, open_existing
 from monitor.storage.database import Database, DatabaseUrlError, database_url, safe_url
 from monitor.storage.migrate import current_revision, open_upgraded
 from monitor.storage.timeline_reads import MAX_ID
 from monitor.subscriptions.tokens import MIN_KEY_BYTES as SUBSCRIPTION_KEY_BYTES
+from statuspage.export import ExportReport, SiteWriter, sweep_temporary_files
+from statuspage.routes import snapshot_protocol
+from statuspage.snapshot import RenderProcess
 
 app = typer.Typer(
     no_args_is_help=True, add_completion=False, help="exwatch: status and alerting for exchanges."
@@ -104,6 +108,33 @@ def validate(file: Annotated[Path, typer.Argument(help="the YAML config file")])
 def schema() -> None:
     """Print the config's JSON Schema (for editors' YAML completion)."""
     typer.echo(json.dumps(json_schema(), indent=2, ensure_ascii=False))
+
+
+@app.command("export")
+def export(
+    config: ConfigOption,
+    *,
+    out: Annotated[Path, typer.Option("--out", "-o", help="the directory to write the site to")],
+    watch: Annotated[
+        bool, typer.Option("--watch", help="keep running: rewrite the files that change")
+    ] = False,
+    poll: Annotated[
+        float, typer.Option(min=0.1, help="--watch: seconds between reads of the database")
+    ] = 5.0,
+    refresh: Annotated[
+        float, typer.Option(min=1.0, help="--watch: re-render at least this often (seconds)")
+    ] = 60.0,
+    precompressed: Annotated[
+        bool, typer.Option("--gzip", help="also write FILE.gz beside each file (gzip_static)")
+    ] = False,
+) -> None:
+    """Write the public site from EXWATCH_DATABASE_URL to OUT, for any static host or CDN."""
+    configure_logging()
+    loaded = _load_or_exit(config)
+    _prepare_out(out)
+    writer = SiteWriter(out, precompressed=precompressed)
+    timing = Timing(poll=poll, refresh=refresh)
+    raise typer.Exit(_until_stopped(_export(loaded, writer, out, watch=watch, timing=timing)))
 
 
 @db_app.command("upgrade")
@@ -184,7 +215,15 @@ async def _serve(config: Config, host: str, port: int) -> int:
         if not services.admin_token:
             typer.echo("exwatch: EXWATCH_ADMIN_TOKEN is not set: the admin API is off", err=True)
         typer.echo(f"exwatch: status page at http://{host}:{port}/", err=True)
-        await uvicorn_server(create_app(services), host, port).serve()
+        # Renders off this process: a re-render must not hold up requests (RenderProcess).
+        services.store.renderer = renderer = RenderProcess()
+        server = uvicorn_server(create_app(services), host, port)
+        # The page's documents are answered on the connection itself (statuspage.routes).
+        server.config.http = snapshot_protocol(services.store)
+        try:
+            await server.serve()
+        finally:
+            renderer.close()
     finally:
         await database.close()
     return 0
@@ -210,6 +249,57 @@ async def _agent(settings: AgentSettings) -> int:
     except BufferInUseError as error:
         _fail([f"agent: {error}"])
     return 0
+
+
+async def _export(
+    config: Config, writer: SiteWriter, out: Path, *, watch: bool, timing: Timing
+) -> int:
+    try:
+        database = await open_existing(database_url())
+    except ExportSetupError as error:
+        _fail([f"export: {error}"])
+    try:
+        loop = ExportLoop(database, site_view(config), SystemClock(), writer, timing)
+        try:
+            _say_exported(out, await loop.once(), always=True)
+        except (ExportSetupError, SQLAlchemyError, OSError) as error:
+            _fail([f"export: {error}"])
+        if watch:
+            typer.echo(f"exwatch: watching for changes every {timing.poll:g} s", err=True)
+            await loop.watch(_stop_on_signals(), lambda report: _say_exported(out, report))
+    finally:
+        await database.close()
+    return 0
+
+
+def _say_exported(out: Path, report: ExportReport, *, always: bool = False) -> None:
+    if report.written or always:
+        typer.echo(
+            f"exported {report.files} files to {out} "
+            f"({report.written} written, {report.unchanged} unchanged)",
+            err=True,
+        )
+
+
+def _prepare_out(out: Path) -> None:
+    """Make sure OUT is a directory we can write to, and clear what a killed export left."""
+    if out.exists() and not out.is_dir():
+        _fail([f"--out: {out} is not a directory"])
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        _fail([f"--out: cannot create {out}: {error.strerror or error}"])
+    if not os.access(out, os.W_OK | os.X_OK):
+        _fail([f"--out: cannot write to {out}"])
+    sweep_temporary_files(out)
+
+
+def _stop_on_signals() -> asyncio.Event:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for number in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(number, stop.set)
+    return stop
 
 
 async def open_database() -> Database:

@@ -1,13 +1,24 @@
-"""The snapshot: every public page and JSON document rendered once per change, served as bytes.
+"""The snapshot: every public document rendered once per change, served as bytes.
 
 DESIGN.md: rendering per request costs ~0.9 ms of CPU; serving bytes from memory is ~10× faster.
+Each document is compressed once here, at publish time, and carries the response headers of
+both its forms (identity and gzip), so serving it is a dictionary lookup and two writes.
 """
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
-from dataclasses import dataclass
+import logging
+import multiprocessing
+import signal
+import threading
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from importlib.resources import files
 from typing import Any
 
 from jinja2 import Environment
@@ -20,65 +31,292 @@ from statuspage.html import PageRenderer, build_environment
 
 HTML = "text/html; charset=utf-8"
 JSON = "application/json"
+CSS = "text/css; charset=utf-8"
+# Ten seconds of caching lets a CDN or browser absorb a flood; revalidation with the ETag is a
+# 304 of a few bytes. Thirty more seconds stale while revalidating keeps the page up if exwatch
+# is slow to answer, and no cache shows an outage more than ~40 s late.
+PAGE_CACHE = "public, max-age=10, stale-while-revalidate=30"
+ASSET_CACHE = "public, max-age=86400, stale-while-revalidate=604800"
+PAGE_VARY = "Accept-Language, Accept-Encoding"
+ASSET_VARY = "Accept-Encoding"
+MIN_GZIP_BYTES = 256  # below this gzip's own header outweighs what it saves
+STYLE_PATH = "/static/style.css"
+
+RENDER_TIMEOUT_SECONDS = 120.0
+
+Headers = tuple[tuple[bytes, bytes], ...]
+RawDocuments = dict[tuple[str, str], tuple[bytes, str]]
+"""What rendering produces: (body, media type) by (path, language)."""
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Encoded:
+    """One form of a document (identity or gzip): its bytes, its ETag and its response headers."""
+
+    body: bytes
+    etag: str
+    headers: Headers  # for 200: type, length, ETag, caching, Vary (and Content-Encoding)
+    not_modified: Headers  # for 304: ETag, caching, Vary
 
 
 @dataclass(frozen=True, slots=True)
 class Rendered:
-    """One rendered document and its strong ETag."""
+    """One rendered document: its media type, its identity form and, when it helps, gzip."""
 
-    body: bytes
     media_type: str
-    etag: str
+    identity: Encoded
+    gzip: Encoded | None
+    cache_control: str = PAGE_CACHE
 
     @classmethod
-    def of(cls, body: bytes, media_type: str) -> Rendered:
-        """Wrap ``body`` with an ETag computed from its bytes."""
-        return cls(body, media_type, '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"')
+    def of(
+        cls,
+        body: bytes,
+        media_type: str,
+        *,
+        cache_control: str = PAGE_CACHE,
+        vary: str = PAGE_VARY,
+    ) -> Rendered:
+        """Wrap ``body``: compute its ETag, compress it once, prepare both forms' headers."""
+        tag = hashlib.blake2b(body, digest_size=12).hexdigest()
+        common = ((b"cache-control", cache_control.encode()), (b"vary", vary.encode()))
+        identity = _encoded(body, f'"{tag}"', media_type, common)
+        packed = gzip.compress(body, compresslevel=9, mtime=0)
+        smaller = len(body) >= MIN_GZIP_BYTES and len(packed) < len(body)
+        encoded = _encoded(packed, f'"{tag}-gzip"', media_type, common, gzip=True)
+        return cls(media_type, identity, encoded if smaller else None, cache_control)
+
+    @property
+    def body(self) -> bytes:
+        """The uncompressed bytes."""
+        return self.identity.body
+
+    @property
+    def etag(self) -> str:
+        """The strong ETag of the uncompressed bytes."""
+        return self.identity.etag
+
+
+def _encoded(
+    body: bytes, etag: str, media_type: str, common: Headers, *, gzip: bool = False
+) -> Encoded:
+    tagged = ((b"etag", etag.encode()), *common)
+    headers = (
+        (b"content-type", media_type.encode()),
+        (b"content-length", str(len(body)).encode()),
+        (b"x-content-type-options", b"nosniff"),
+        *tagged,
+    )
+    if gzip:
+        headers += ((b"content-encoding", b"gzip"),)
+    return Encoded(body, etag, headers, tagged)
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """Everything served at one moment; replaced whole, so readers never see half a publish."""
+
+    documents: dict[tuple[str, str], Rendered] = field(default_factory=dict)
+    shared: dict[str, Rendered] = field(default_factory=dict)  # the same in every language
+    languages: tuple[str, ...] = ("en",)
+    ready: bool = False
+    paths: frozenset[str] = frozenset()
+
+    @classmethod
+    def build(
+        cls,
+        documents: dict[tuple[str, str], Rendered],
+        shared: dict[str, Rendered],
+        languages: tuple[str, ...],
+        *,
+        ready: bool,
+    ) -> Snapshot:
+        """Return a snapshot of ``documents`` and ``shared`` with its set of paths."""
+        paths = frozenset(path for path, _ in documents) | frozenset(shared)
+        return cls(documents, shared, languages, ready, paths)
+
+    def get(self, path: str, language: str) -> Rendered | None:
+        """Return the document at ``path`` in ``language`` (or the shared one), if any."""
+        return self.documents.get((path, language)) or self.shared.get(path)
 
 
 class SnapshotStore:
-    """Holds the newest rendering of every public document, by (path, language)."""
+    """Holds the newest rendering of every public document, by (path, language).
+
+    ``renderer``, when set (``exwatch run`` sets a ``RenderProcess``), renders in another
+    process; otherwise rendering happens in the caller's thread.
+    """
 
     def __init__(self, environment: Environment | None = None) -> None:
         self._environment = environment or build_environment()
-        self._documents: dict[tuple[str, str], Rendered] = {}
-        self.languages: tuple[str, ...] = ("en",)
+        self.current = Snapshot.build({}, _render_shared(None), ("en",), ready=False)
+        self.renderer: RenderProcess | None = None
 
     def publish(self, view: StatusView, history: HistoryView | None = None) -> None:
-        """Render everything from ``view`` (and the full ``history``) and swap it in at once."""
-        documents: dict[tuple[str, str], Rendered] = {}
-        for language in view.site.languages:
-            for path, (body, media_type) in render_extras(
-                self._environment, view, history or HistoryView(), language
-            ).items():
-                documents[(path, language)] = Rendered.of(body, media_type)
-            # The status page's own documents win over an extra of the same path.
-            documents.update(_render_language(self._environment, view, language))
-        self._documents = documents
-        self.languages = view.site.languages
+        """Render everything from ``view`` and swap it in at once.
+
+        A document whose bytes did not change keeps its ``Rendered`` (ETag, gzip) from the
+        previous snapshot: most of a re-render is unchanged, and compressing it again is waste.
+        """
+        if self.renderer is not None:
+            rendered = self.renderer.render(view, history)
+        else:
+            rendered = render_all(self._environment, view, history)
+        previous = self.current.documents
+        documents = {
+            key: _unchanged_or_new(previous.get(key), body, media_type)
+            for key, (body, media_type) in rendered.items()
+        }
+        shared = _render_shared(view)
+        self.current = Snapshot.build(documents, shared, view.site.languages, ready=True)
 
     def get(self, path: str, language: str) -> Rendered | None:
         """Return the document at ``path`` in ``language``, if rendered."""
-        return self._documents.get((path, language))
+        return self.current.get(path, language)
+
+    def documents(self) -> Iterator[tuple[str, str | None, Rendered]]:
+        """Yield every document as (path, language, rendered); shared ones have no language."""
+        snapshot = self.current
+        for (path, language), rendered in snapshot.documents.items():
+            yield path, language, rendered
+        for path, rendered in snapshot.shared.items():
+            yield path, None, rendered
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        """The page's languages, the default first."""
+        return self.current.languages
 
     @property
     def ready(self) -> bool:
         """True once a first snapshot was published."""
-        return bool(self._documents)
+        return self.current.ready
+
+
+def render_all(
+    environment: Environment, view: StatusView, history: HistoryView | None = None
+) -> RawDocuments:
+    """Render every document of every language of the page (and of its full ``history``)."""
+    documents: RawDocuments = {}
+    for language in view.site.languages:
+        rendered = _render_language(environment, view, language, history=history)
+        for path, document in rendered.items():
+            documents[(path, language)] = document
+    return documents
+
+
+class RenderProcess:
+    """Renders the snapshot in a separate process, so the serving process keeps its GIL.
+
+    Rendering a 40-component page takes 100–300 ms of CPU. In a thread of the serving process
+    it takes the GIL in 5 ms slices and every request waits behind it (p99 76 ms in a wrk run
+    that had one, against ~5 ms; bench/README.md). Here the serving
+    process only pickles the read model (~5 ms for that page) and receives the bytes. If the
+    process dies, this one render happens in the caller's thread and the next starts a new one.
+    """
+
+    def __init__(self, timeout: float = RENDER_TIMEOUT_SECONDS) -> None:
+        self._timeout = timeout
+        self._executor: ProcessPoolExecutor | None = None
+        self._lock = threading.Lock()
+
+    def render(self, view: StatusView, history: HistoryView | None = None) -> RawDocuments:
+        """Return every document of ``view``, rendered in the render process."""
+        executor = self._running()
+        try:
+            return executor.submit(_render_in_worker, view, history).result(timeout=self._timeout)
+        except BrokenProcessPool:
+            log.warning("the render process died; rendering here this once")
+            self._discard(executor)
+            return _render_in_worker(view, history)
+
+    def close(self) -> None:
+        """Stop the render process (a later ``render`` would start another)."""
+        with self._lock:
+            executor, self._executor = self._executor, None
+        if executor is not None:
+            executor.shutdown(wait=True, cancel_futures=True)
+
+    def _running(self) -> ProcessPoolExecutor:
+        with self._lock:
+            if self._executor is None:
+                # spawn, not fork: the serving process has threads (database, uvicorn).
+                context = multiprocessing.get_context("spawn")
+                self._executor = ProcessPoolExecutor(
+                    max_workers=1, mp_context=context, initializer=_leave_interrupts_to_parent
+                )
+            return self._executor
+
+    def _discard(self, executor: ProcessPoolExecutor) -> None:
+        with self._lock:
+            if self._executor is executor:
+                self._executor = None
+        executor.shutdown(wait=False, cancel_futures=True)
+
+
+def _leave_interrupts_to_parent() -> None:
+    """Ctrl-C reaches the whole process group; the serving process stops the render process."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+_WORKER_ENVIRONMENT: list[Environment] = []
+
+
+def _render_in_worker(view: StatusView, history: HistoryView | None) -> RawDocuments:
+    """Render ``view`` with this process's own Jinja2 environment (built once)."""
+    if not _WORKER_ENVIRONMENT:
+        _WORKER_ENVIRONMENT.append(build_environment())
+    return render_all(_WORKER_ENVIRONMENT[0], view, history)
 
 
 def _render_language(
-    environment: Environment, view: StatusView, language: str
-) -> dict[tuple[str, str], Rendered]:
+    environment: Environment,
+    view: StatusView,
+    language: str,
+    *,
+    history: HistoryView | None = None,
+) -> dict[str, tuple[bytes, str]]:
+    """Return every document of the page in ``language``, by path, as (body, media type).
+
+    New documents (history, feeds, badges, more pages) are added here with one more
+    ``documents |= renderer(...)`` returning the same shape; they are then compressed, served
+    and exported with no new route.
+    """
+    # History pages, feeds and badges first: the status page's own documents win a clash.
+    documents = render_extras(environment, view, history or HistoryView(), language)
     pages = PageRenderer(environment, view, language)
-    documents = {("/", language): Rendered.of(pages.index().encode(), HTML)}
+    documents["/"] = (pages.index().encode(), HTML)
     for item in view.incidents:
-        documents[(f"/incidents/{item.id}", language)] = Rendered.of(
-            pages.incident(item).encode(), HTML
-        )
+        documents[f"/incidents/{item.id}"] = (pages.incident(item).encode(), HTML)
     for path, payload in _json_documents(view, language).items():
-        documents[(path, language)] = Rendered.of(_dump(payload), JSON)
+        documents[path] = (_dump(payload), JSON)
+    documents[api_v2.UPTIME_PATH] = (_dump(api_v2.uptime(view, language)), JSON)
     return documents
+
+
+def _unchanged_or_new(previous: Rendered | None, body: bytes, media_type: str) -> Rendered:
+    """Return ``previous`` if it holds exactly ``body``; otherwise wrap ``body`` anew."""
+    if previous is not None and previous.media_type == media_type and previous.body == body:
+        return previous
+    return Rendered.of(body, media_type)
+
+
+_STYLE = Rendered.of(
+    files("statuspage").joinpath("static/style.css").read_bytes(),
+    CSS,
+    cache_control=ASSET_CACHE,
+    vary=ASSET_VARY,
+)
+
+
+def _render_shared(view: StatusView | None) -> dict[str, Rendered]:
+    """Return the documents that are the same in every language (assets), by path.
+
+    ``view`` is None before the first publish, when only what needs no state can be served;
+    nothing shared depends on state yet (a language-neutral badge would).
+    """
+    return {STYLE_PATH: _STYLE}
 
 
 def _json_documents(view: StatusView, language: str) -> dict[str, Any]:
@@ -102,7 +340,6 @@ def _json_documents(view: StatusView, language: str) -> dict[str, Any]:
                 view, language, only=api_v2.UPCOMING
             ),
         },
-        api_v2.UPTIME_PATH: api_v2.uptime(view, language),
         "/api/v2/scheduled-maintenances/active.json": {
             "page": page,
             "scheduled_maintenances": api_v2.scheduled_maintenances(

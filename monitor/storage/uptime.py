@@ -175,7 +175,9 @@ async def _seen_days(
     return found
 
 
-SOURCES_PER_QUERY = 2000
+# SQLite allows at most 500 terms in one compound SELECT (SQLITE_MAX_COMPOUND_SELECT); the
+# sources table is a UNION ALL of one-row SELECTs, so a batch stays well under that.
+SOURCES_PER_QUERY = 400
 
 
 def _batches(sources: Sequence[tuple[str, ...]]) -> list[list[tuple[str, ...]]]:

@@ -184,3 +184,30 @@ async def test_sources_spread_over_several_queries_give_the_same_days(
     async with database.transaction() as session:
         split = await load_status(session=session, site=SITE, now=NOW, uptime_days=4)
     assert split.uptime == whole.uptime
+
+
+async def test_a_page_with_more_checks_than_sqlite_allows_in_one_select(
+    database: Database,
+) -> None:
+    # SQLite refuses a compound SELECT of more than 500 terms: 600 checks over three components
+    # must still load (a batch never splits one component's checks).
+    async with database.transaction() as session:
+        await write_history(session)
+        await session.execute(
+            insert(checks),
+            [
+                {"id": f"c-{n}", "component_id": "abc"[n % 3], "kind": "http", "created_at": NOW}
+                for n in range(600)
+            ],
+        )
+        await session.execute(
+            insert(probe_rollups),
+            [
+                {"check_id": f"c-{n}", "region": "local", "minute": jst(20, 12), "count": 1,
+                 "failures": 0, "latency_sum_ms": 1.0, "sketch": {}}
+                for n in range(600)
+            ],
+        )  # fmt: skip
+    async with database.transaction() as session:
+        view = await load_status(session=session, site=SITE, now=NOW, uptime_days=4)
+    assert len(view.uptime["c"].days) == 4
