@@ -11,14 +11,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from monitor.domain import IncidentStatus
 from monitor.history_views import HistoryView
 from monitor.storage.tables import (
-    components,
     incident_components,
     incident_updates,
     incidents,
-    maintenance_components,
     maintenances,
 )
-from monitor.storage.views import _announced, _incident, _maintenance
+from monitor.storage.views import _announced, _incident, _maintenance, covered_components
 from monitor.views import IncidentView, MaintenanceStatus, MaintenanceView, UpdateView
 
 
@@ -86,23 +84,6 @@ async def _all_maintenances(session: AsyncSession) -> tuple[MaintenanceView, ...
     ).all()
     if not rows:
         return ()
-    covered = await _all_covered(session)
+    covered = await covered_components(session)
     views = [_maintenance(row, covered[row.id]) for row in rows]
     return tuple(sorted(views, key=lambda m: (m.scheduled_start, m.id), reverse=True))
-
-
-async def _all_covered(session: AsyncSession) -> dict[int, list[str]]:
-    """Return the components each window covers, in page order (unknown ids last, by id)."""
-    rows = await session.execute(
-        select(maintenance_components.c.maintenance_id, maintenance_components.c.component_id)
-        .outerjoin(components, components.c.id == maintenance_components.c.component_id)
-        .order_by(
-            components.c.position.is_(None),
-            components.c.position,
-            maintenance_components.c.component_id,
-        )
-    )
-    grouped: dict[int, list[str]] = defaultdict(list)
-    for maintenance_id, component_id in rows:
-        grouped[maintenance_id].append(component_id)
-    return grouped

@@ -232,7 +232,7 @@ async def _maintenances(session: AsyncSession, recent: int) -> tuple[Maintenance
     if not ids:
         return ()
     rows = (await session.execute(select(maintenances).where(maintenances.c.id.in_(ids)))).all()
-    covered = await _covered(session, ids)
+    covered = await covered_components(session, ids)
     views = [_maintenance(row, covered[row.id]) for row in rows]
     return tuple(sorted(views, key=lambda m: (m.scheduled_start, m.id), reverse=True))
 
@@ -253,13 +253,18 @@ def _maintenance(row: Any, component_ids: list[str]) -> MaintenanceView:
     )
 
 
-async def _covered(session: AsyncSession, ids: set[int]) -> dict[int, list[str]]:
-    """Return the components each window covers, in page order (unknown ids last, by id)."""
+async def covered_components(
+    session: AsyncSession, ids: set[int] | None = None
+) -> dict[int, list[str]]:
+    """Return the components each window (of ``ids``, or every window) covers, in page order
+    (unknown ids last, by id)."""
+    query = select(
+        maintenance_components.c.maintenance_id, maintenance_components.c.component_id
+    ).outerjoin(components, components.c.id == maintenance_components.c.component_id)
+    if ids is not None:
+        query = query.where(maintenance_components.c.maintenance_id.in_(ids))
     rows = await session.execute(
-        select(maintenance_components.c.maintenance_id, maintenance_components.c.component_id)
-        .outerjoin(components, components.c.id == maintenance_components.c.component_id)
-        .where(maintenance_components.c.maintenance_id.in_(ids))
-        .order_by(
+        query.order_by(
             components.c.position.is_(None),
             components.c.position,
             maintenance_components.c.component_id,
