@@ -6,7 +6,7 @@ import hashlib
 import hmac
 import logging
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -104,51 +104,52 @@ def build_services(
         await engine.ingest(check, result)
 
     heartbeats = HeartbeatLedger(database, config, clock)
-    scheduler = CheckScheduler(
-        [c for c in config.checks if LOCAL_REGION in c.regions],  # agents run the other regions
-        registry,
-        sink,
-        clock,
-        on_lag=metrics.scheduler_lag.observe,
-        probes={"heartbeat": HeartbeatProbe(heartbeats.last_push, lambda: clock.now().timestamp())},
-    )
-    loop_lag = LoopLagMonitor(metrics.loop_lag.observe)
-    retention = RetentionJob(database, config.retention, clock)
+    scheduler = _scheduler(config, registry, sink, clock, metrics=metrics, heartbeats=heartbeats)
     ticker = Ticker(clock)
     ticker.register("incidents", IncidentClock(engine, config).tick)
     reports = ReportDesk(
         database, engine, config, clock,
         key=report_key or _derived_key(admin_token, b"exwatch user reports", size=32),
     )  # fmt: skip
-    ticker.register("user_reports", reports.tick)
     maintenance = MaintenanceService(engine=engine, database=database, config=config, clock=clock)
-    ticker.register("maintenance", maintenance.tick)
     subscriptions = SubscriptionService(
         database, config, clock,
         key=subscription_key or _derived_key(admin_token, b"exwatch subscriptions", size=48),
     )  # fmt: skip
-    ticker.register("subscriptions", subscriptions.tick)
+    for name, job in (
+        ("user_reports", reports.tick),
+        ("maintenance", maintenance.tick),
+        ("subscriptions", subscriptions.tick),
+    ):
+        ticker.register(name, job)
     return Services(
-        config,
-        database,
-        engine,
-        scheduler,
-        publisher,
-        store,
-        metrics_registry,
-        loop_lag,
-        writer,
-        retention,
-        heartbeats,
-        metrics,
-        ticker,
+        config=config, database=database, engine=engine, scheduler=scheduler,
+        publisher=publisher, store=store, metrics_registry=metrics_registry,
+        loop_lag=LoopLagMonitor(metrics.loop_lag.observe), writer=writer,
+        retention=RetentionJob(database, config.retention, clock), heartbeats=heartbeats,
+        metrics=metrics, ticker=ticker, clock=clock, responder=Responder(engine, config),
+        reports=reports, maintenance=maintenance, subscriptions=subscriptions,
+        agent_token=agent_token, admin_token=admin_token,
+    )  # fmt: skip
+
+
+def _scheduler(
+    config: Config,
+    registry: Registry,
+    sink: Callable[[CheckConfig, ProbeResult], Awaitable[None]],
+    clock: Clock,
+    *,
+    metrics: ProbeMetrics,
+    heartbeats: HeartbeatLedger,
+) -> CheckScheduler:
+    """The scheduler of the checks exwatch runs itself (agents run the other regions)."""
+    return CheckScheduler(
+        [c for c in config.checks if LOCAL_REGION in c.regions],
+        registry,
+        sink,
         clock,
-        Responder(engine, config),
-        reports,
-        maintenance,
-        subscriptions,
-        agent_token,
-        admin_token,
+        on_lag=metrics.scheduler_lag.observe,
+        probes={"heartbeat": HeartbeatProbe(heartbeats.last_push, lambda: clock.now().timestamp())},
     )
 
 
