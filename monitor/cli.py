@@ -31,7 +31,7 @@ from monitor.storage.migrate import current_revision, open_upgraded
 from monitor.storage.timeline_reads import MAX_ID
 from monitor.subscriptions.tokens import MIN_KEY_BYTES as SUBSCRIPTION_KEY_BYTES
 from statuspage.export import ExportReport, SiteWriter, sweep_temporary_files
-from statuspage.routes import snapshot_protocol
+from statuspage.fast_protocol import snapshot_protocol
 from statuspage.snapshot import RenderProcess
 
 app = typer.Typer(
@@ -218,7 +218,7 @@ async def _serve(config: Config, host: str, port: int) -> int:
         # Renders off this process: a re-render must not hold up requests (RenderProcess).
         services.store.renderer = renderer = RenderProcess()
         server = uvicorn_server(create_app(services), host, port)
-        # The page's documents are answered on the connection itself (statuspage.routes).
+        # The page's documents are answered on the connection itself (statuspage.fast_protocol).
         server.config.http = snapshot_protocol(services.store)
         try:
             await server.serve()

@@ -5,12 +5,12 @@ the open incident of a component it depends on that is down now (no storm of pag
 join their parent's incident); an open incident of a related component that started within
 ``group_window``; the incident its alert was in, if that was resolved within ``reopen_window``
 (reopened). Otherwise a new incident opens, unless maintenance mutes the component.
+Recovery, monitoring and resolving are ``monitor.incident_recovery``'s.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,8 +22,8 @@ from monitor.config import Config
 from monitor.domain import ComponentStatus, IncidentStatus, Severity
 from monitor.escalation import Escalator
 from monitor.incident_posts import post_update
+from monitor.incident_recovery import HEALTHY, IncidentRecovery, OnResolved
 from monitor.severity import Classification, ComponentFacts, classify
-from monitor.storage.alerts import firing_alerts
 from monitor.storage.components import component_facts
 from monitor.storage.incidents import (
     IncidentRow,
@@ -36,20 +36,13 @@ from monitor.storage.incidents import (
     open_incident_for,
     recently_resolved_with_alert,
     rename_incident,
-    resolve_incident,
     set_severity,
     update_incident,
 )
 from monitor.storage.timeline import append_event
 
 log = logging.getLogger(__name__)
-OnResolved = Callable[[AsyncSession, int, datetime], Awaitable[None]]
 JOIN_UPDATE_QUIET_S = 120.0
-_HEALTHY = (ComponentStatus.OPERATIONAL, ComponentStatus.UNDER_MAINTENANCE)
-
-
-async def _nothing(_session: AsyncSession, _incident_id: int, _at: datetime) -> None:
-    return None
 
 
 class IncidentManager:
@@ -60,8 +53,18 @@ class IncidentManager:
         self._names = {c.id: {"ja": c.names.ja, "en": c.names.en} for c in config.components}
         self._graph = ComponentGraph(config)
         self.escalator = escalator or Escalator(config.escalation)
-        # Set by the engine: what else a resolve ends (statuses a responder showed for it).
-        self.on_resolved: OnResolved = _nothing
+        self._recovery = IncidentRecovery(config, self._names)
+        # Resolve an incident and post the resolved update (the responder's text or ours).
+        self.resolve = self._recovery.resolve
+
+    @property
+    def on_resolved(self) -> OnResolved:
+        """What else a resolve ends (statuses a responder showed for it); set by the engine."""
+        return self._recovery.on_resolved
+
+    @on_resolved.setter
+    def on_resolved(self, callback: OnResolved) -> None:
+        self._recovery.on_resolved = callback
 
     async def component_changed(
         self,
@@ -74,8 +77,8 @@ class IncidentManager:
         trigger: NewAlert | None = None,
     ) -> int | None:
         """React to what monitoring now sees of a component; return its incident, if any."""
-        if status in _HEALTHY:
-            await self._component_recovered(session, component_id, at)
+        if status in HEALTHY:
+            await self._recovery.component_recovered(session, component_id, at)
             return None
         facts = await component_facts(session=session)
         if muted:
@@ -127,7 +130,7 @@ class IncidentManager:
         down = {
             a
             for a in self._graph.ancestors(component_id)
-            if a in facts and facts[a].status not in _HEALTHY
+            if a in facts and facts[a].status not in HEALTHY
         }
         parents = await open_incident_for(session=session, component_ids=down) if down else None
         if parents is not None:
@@ -239,7 +242,7 @@ class IncidentManager:
         at: datetime,
     ) -> None:
         if incident.recovered_at is not None:
-            await self._relapse(session, incident, component_id, at)
+            await self._recovery.relapse(session, incident, component_id, at)
         added = await add_incident_component(
             session=session,
             incident_id=incident.id,
@@ -266,21 +269,6 @@ class IncidentManager:
         if latest is None or (at - latest).total_seconds() >= JOIN_UPDATE_QUIET_S:
             text = wording.joined_text(names, status)
             await post_update(session, incident.id, incident.status, text, at)
-
-    async def _relapse(
-        self, session: AsyncSession, incident: IncidentRow, component_id: str, at: datetime
-    ) -> None:
-        """A component failed again while the incident waited to resolve: back to investigating."""
-        await update_incident(
-            session=session, incident_id=incident.id, recovered_at=None,
-            status=str(IncidentStatus.INVESTIGATING), updated_at=at,
-        )  # fmt: skip
-        await append_event(
-            session=session, at=at, kind="recovery_interrupted", incident_id=incident.id,
-            component_id=component_id, reason=f"{component_id} is failing again",
-        )  # fmt: skip
-        text = wording.recurred_text(self._names[component_id])
-        await post_update(session, incident.id, IncidentStatus.INVESTIGATING, text, at)
 
     async def _retitle_if_root(
         self,
@@ -363,59 +351,3 @@ class IncidentManager:
                 session=session, incident_id=incident.id, acknowledged_at=None, acknowledged_by=None
             )
             await self.escalator.restart(session, incident.id, decision.severity, at)
-
-    async def _component_recovered(
-        self, session: AsyncSession, component_id: str, at: datetime
-    ) -> None:
-        incident = await open_incident_for(session=session, component_ids={component_id})
-        if incident is None or incident.origin == "manual" or incident.recovered_at is not None:
-            return
-        if not await self._all_recovered(session, incident.id):
-            return
-        await update_incident(session=session, incident_id=incident.id, recovered_at=at)
-        await append_event(
-            session=session, at=at, kind="incident_recovered", incident_id=incident.id,
-            reason="every affected component is operational again",
-        )  # fmt: skip
-        if self._config.incidents.resolve_after.get(incident.severity) == 0:
-            await self.resolve(
-                session, incident, at, reason="every affected component is operational again"
-            )
-            return
-        ids = await incident_component_ids(session=session, incident_id=incident.id)
-        text = wording.monitoring_text([self._names[i] for i in ids if i in self._names])
-        await update_incident(
-            session=session, incident_id=incident.id, status=str(IncidentStatus.MONITORING),
-            monitoring_at=at,
-        )  # fmt: skip
-        await post_update(session, incident.id, IncidentStatus.MONITORING, text, at)
-
-    async def _all_recovered(self, session: AsyncSession, incident_id: int) -> bool:
-        if await firing_alerts(session=session, incident_id=incident_id):
-            return False
-        facts = await component_facts(session=session)
-        ids = await incident_component_ids(session=session, incident_id=incident_id)
-        return all(facts[i].status in _HEALTHY for i in ids if i in facts)
-
-    async def resolve(
-        self,
-        session: AsyncSession,
-        incident: IncidentRow,
-        at: datetime,
-        *,
-        reason: str,
-        actor: str = "engine",
-        text: dict[str, str] | None = None,
-    ) -> None:
-        """Resolve an incident and post the resolved update (the responder's text or ours)."""
-        await resolve_incident(session=session, incident_id=incident.id, at=at)
-        await append_event(
-            session=session, at=at, kind="incident_resolved", incident_id=incident.id,
-            reason=reason, actor=actor,
-        )  # fmt: skip
-        log.info("incident #%s resolved: %s", incident.id, reason)
-        if text is None:
-            ids = await incident_component_ids(session=session, incident_id=incident.id)
-            text = wording.resolved_text([self._names[i] for i in ids if i in self._names])
-        await post_update(session, incident.id, IncidentStatus.RESOLVED, text, at, actor=actor)
-        await self.on_resolved(session, incident.id, at)

@@ -13,6 +13,8 @@ The answer to a request is the same whether or not the address is known or subsc
 from __future__ import annotations
 
 import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -99,6 +101,15 @@ class MailLinks:
     unsubscribe_url: str
 
 
+@dataclass(frozen=True, slots=True)
+class _Held:
+    """A token's subscriber row, locked in the open transaction, with the token's claims."""
+
+    session: AsyncSession
+    row: SubscriberRow
+    claims: Claims
+
+
 class SubscriptionService:
     """Subscriptions with double opt-in, token-held management and per-client/address limits."""
 
@@ -150,57 +161,46 @@ class SubscriptionService:
     async def confirm(self, token: str) -> Subscription | Rejection:
         """Apply the request a confirmation token names (again: the same answer)."""
         now = self._clock.now()
-        claims = self._signer.verify(token, Purpose.CONFIRM, now)
-        if isinstance(claims, Rejection):
-            return claims
-        async with self._database.transaction() as session:
-            row = await self._holder(session, claims)
-            if row is None:
-                return Rejection.INVALID
-            if row.confirmed_generation == claims.generation and row.state == ACTIVE:
+        async with self._held(token, Purpose.CONFIRM, now) as held:
+            if isinstance(held, Rejection):
+                return held
+            row, generation = held.row, held.claims.generation
+            if row.confirmed_generation == generation and row.state == ACTIVE:
                 return self._subscription(row)  # followed again: already done
-            if row.generation != claims.generation or row.pending is None:
+            if row.generation != generation or row.pending is None:
                 return Rejection.INVALID  # a newer request replaced this link
-            await confirm_request(session=session, subscriber=row, at=now)
-            confirmed = await get_subscriber(session=session, subscriber_id=row.id)
+            await confirm_request(session=held.session, subscriber=row, at=now)
+            confirmed = await get_subscriber(session=held.session, subscriber_id=row.id)
         return Rejection.INVALID if confirmed is None else self._subscription(confirmed)
 
     async def subscription(self, token: str) -> Subscription | Rejection:
         """Return the subscription a manage token opens."""
-        claims = self._signer.verify(token, Purpose.MANAGE, self._clock.now())
-        if isinstance(claims, Rejection):
-            return claims
-        async with self._database.transaction() as session:
-            row = await self._holder(session, claims)
-        return Rejection.INVALID if row is None else self._subscription(row)
+        async with self._held(token, Purpose.MANAGE, self._clock.now()) as held:
+            if isinstance(held, Rejection):
+                return held
+        return self._subscription(held.row)
 
     async def update(self, token: str, choice: Choice) -> Subscription | Rejection:
         """Change what a manage token's subscriber receives (and resubscribe it if it left)."""
         now = self._clock.now()
-        claims = self._signer.verify(token, Purpose.MANAGE, now)
-        if isinstance(claims, Rejection):
-            return claims
-        async with self._database.transaction() as session:
-            row = await self._holder(session, claims)
-            if row is None:
-                return Rejection.INVALID
-            await set_choice(session=session, subscriber_id=row.id, choice=choice, at=now)
-            updated = await get_subscriber(session=session, subscriber_id=row.id)
+        async with self._held(token, Purpose.MANAGE, now) as held:
+            if isinstance(held, Rejection):
+                return held
+            row_id = held.row.id
+            await set_choice(session=held.session, subscriber_id=row_id, choice=choice, at=now)
+            updated = await get_subscriber(session=held.session, subscriber_id=row_id)
         return Rejection.INVALID if updated is None else self._subscription(updated)
 
     async def unsubscribe(self, token: str) -> Subscription | Rejection:
         """Stop all mail to a manage token's subscriber (again: the same answer)."""
         now = self._clock.now()
-        claims = self._signer.verify(token, Purpose.MANAGE, now)
-        if isinstance(claims, Rejection):
-            return claims
-        async with self._database.transaction() as session:
-            row = await self._holder(session, claims)
-            if row is None:
-                return Rejection.INVALID
-            if row.state != UNSUBSCRIBED:
-                await mark_unsubscribed(session=session, subscriber_id=row.id, at=now)
-                row = await get_subscriber(session=session, subscriber_id=row.id)
+        async with self._held(token, Purpose.MANAGE, now) as held:
+            if isinstance(held, Rejection):
+                return held
+            row: SubscriberRow | None = held.row
+            if held.row.state != UNSUBSCRIBED:
+                await mark_unsubscribed(session=held.session, subscriber_id=held.row.id, at=now)
+                row = await get_subscriber(session=held.session, subscriber_id=held.row.id)
         return Rejection.INVALID if row is None else self._subscription(row)
 
     async def confirmation_mail(self, subscriber_id: int) -> ConfirmationMail | None:
@@ -285,6 +285,19 @@ class SubscriptionService:
         await append_event(
             session=session, at=now, kind=REQUESTED_EVENT, data=data, actor="subscriber"
         )
+
+    @asynccontextmanager
+    async def _held(
+        self, token: str, purpose: Purpose, now: datetime
+    ) -> AsyncIterator[_Held | Rejection]:
+        """Verify ``token`` and, in a transaction, yield the row it holds; else why it holds none."""
+        claims = self._signer.verify(token, purpose, now)
+        if isinstance(claims, Rejection):
+            yield claims
+            return
+        async with self._database.transaction() as session:
+            row = await self._holder(session, claims)
+            yield Rejection.INVALID if row is None else _Held(session, row, claims)
 
     async def _holder(self, session: AsyncSession, claims: Claims) -> SubscriberRow | None:
         """Return the row a token names, locked, if the token was minted for that very row."""

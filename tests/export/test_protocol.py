@@ -13,7 +13,7 @@ import httpx
 import uvicorn
 
 from statuspage import SnapshotStore
-from statuspage.routes import snapshot_protocol
+from statuspage.fast_protocol import snapshot_protocol
 from tests.export.support import app_serving, incident, published
 
 BOUND = 10.0  # seconds any single wait may take
