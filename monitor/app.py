@@ -5,8 +5,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import os
 import secrets
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,7 +18,10 @@ from fastapi.responses import JSONResponse
 from jinja2 import PackageLoader
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
+from monitor.ack_api import build_ack_router
+from monitor.ack_links import AckLinks
 from monitor.admin.alerts_api import build_alerts_router
+from monitor.admin.deliveries_api import build_deliveries_router
 from monitor.admin.incidents_api import build_incidents_router
 from monitor.admin.timeline_api import build_timeline_router
 from monitor.agent_api import Ingest, Stored, build_agent_router
@@ -32,6 +36,7 @@ from monitor.ingest import build_ingest_router
 from monitor.loop_lag import LoopLagMonitor
 from monitor.maintenance import MaintenanceService, build_maintenance_router
 from monitor.metrics import ProbeMetrics
+from monitor.outbox.planner import OutboxPlanner
 from monitor.publisher import SnapshotPublisher
 from monitor.reports import ReportDesk, build_reports_router
 from monitor.responder import Responder
@@ -43,6 +48,9 @@ from monitor.storage.results import stored_result_keys
 from monitor.subscriptions import SubscribePages, SubscriptionService, build_subscriptions_router
 from monitor.ticker import Ticker
 from monitor.views import Branding, SiteView
+from notifiers import REGISTRY as CHANNELS
+from notifiers.channel import Channel
+from notifiers.service import NotificationService
 from probes import REGISTRY, HeartbeatProbe, ProbeResult, Registry
 from statuspage import SnapshotStore
 from statuspage.i18n import choose_language
@@ -74,6 +82,8 @@ class Services:
     reports: ReportDesk
     maintenance: MaintenanceService
     subscriptions: SubscriptionService
+    notifications: NotificationService
+    acks: AckLinks
     agent_token: str | None = None
     admin_token: str | None = None
 
@@ -89,6 +99,8 @@ def build_services(
     admin_token: str | None = None,
     report_key: bytes | None = None,
     subscription_key: bytes | None = None,
+    channels: Mapping[str, Channel] | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> Services:
     """Create the engine, scheduler, snapshot publisher and metrics for ``config``."""
     clock = clock or SystemClock()
@@ -116,6 +128,14 @@ def build_services(
         database, config, clock,
         key=subscription_key or _derived_key(admin_token, b"exwatch subscriptions", size=48),
     )  # fmt: skip
+    database.plan_events_with(OutboxPlanner(config).plan)
+    acks = AckLinks(_derived_key(admin_token, b"exwatch ack links", size=32), config.site.url)
+    notifications = NotificationService(
+        database=database, config=config, clock=clock, subscriptions=subscriptions, acks=acks,
+        channels=CHANNELS.build(config, os.environ if env is None else env)
+        if channels is None else channels,
+        registry=metrics_registry,
+    )  # fmt: skip
     for name, job in (
         ("user_reports", reports.tick),
         ("maintenance", maintenance.tick),
@@ -129,7 +149,7 @@ def build_services(
         retention=RetentionJob(database, config.retention, clock), heartbeats=heartbeats,
         metrics=metrics, ticker=ticker, clock=clock, responder=Responder(engine, config),
         reports=reports, maintenance=maintenance, subscriptions=subscriptions,
-        agent_token=agent_token, admin_token=admin_token,
+        notifications=notifications, acks=acks, agent_token=agent_token, admin_token=admin_token,
     )  # fmt: skip
 
 
@@ -167,6 +187,7 @@ def create_app(services: Services, *, run_checks: bool = True) -> FastAPI:
             services.writer,
             services.retention,
             services.ticker,
+            services.notifications,
         ):
             background.start()
         if run_checks:
@@ -175,6 +196,7 @@ def create_app(services: Services, *, run_checks: bool = True) -> FastAPI:
             yield
         finally:
             await _stop_all(
+                services.notifications,
                 services.ticker,
                 services.scheduler,
                 services.retention,
@@ -212,6 +234,8 @@ def _include_admin(app: FastAPI, services: Services) -> None:
     pages = SubscribePages(PackageLoader("statuspage", "templates"), MESSAGES, choose_language)
     app.include_router(build_subscriptions_router(services.subscriptions, pages, admin_token=token))
     app.include_router(build_maintenance_router(services.maintenance, token))
+    app.include_router(build_deliveries_router(services.database, services.clock, token))
+    app.include_router(build_ack_router(services.acks, services.responder, services.clock))
     app.include_router(
         build_timeline_router(
             services.database, token, time_zone=services.config.site.time_zone, clock=services.clock

@@ -204,14 +204,20 @@ async def _serve(config: Config, host: str, port: int) -> int:
         return 2
     database = await open_database()
     try:
-        services = build_services(
-            config,
-            database,
-            agent_token=os.environ.get("EXWATCH_AGENT_TOKEN"),
-            admin_token=os.environ.get("EXWATCH_ADMIN_TOKEN"),
-            report_key=report_key.encode() if report_key else None,
-            subscription_key=subscription_key.encode() if subscription_key else None,
-        )
+        try:
+            services = build_services(
+                config,
+                database,
+                agent_token=os.environ.get("EXWATCH_AGENT_TOKEN"),
+                admin_token=os.environ.get("EXWATCH_ADMIN_TOKEN"),
+                report_key=report_key.encode() if report_key else None,
+                subscription_key=subscription_key.encode() if subscription_key else None,
+            )
+        except ConfigError as error:
+            typer.echo(
+                "\n".join([f"exwatch: {error.source}: cannot start", *error.problems]), err=True
+            )
+            return 2
         if not services.admin_token:
             typer.echo("exwatch: EXWATCH_ADMIN_TOKEN is not set: the admin API is off", err=True)
         typer.echo(f"exwatch: status page at http://{host}:{port}/", err=True)

@@ -74,6 +74,17 @@ def test_run_refuses_a_bad_config_and_writes_nothing(
     assert not database.exists()
 
 
+def test_run_refuses_to_start_without_a_channel_secret(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("EXWATCH_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'x.db'}")
+    for name in ("CONSUMER_KEY", "CONSUMER_SECRET", "ACCESS_TOKEN", "ACCESS_TOKEN_SECRET"):
+        monkeypatch.delenv(f"EXWATCH_DEMO_X_{name}", raising=False)
+    result = runner.invoke(app, ["run", "--config", str(EXAMPLE)])
+    assert result.exit_code == 2
+    assert "cannot start" in result.output and "EXWATCH_DEMO_X_CONSUMER_KEY" in result.output
+
+
 def test_database_passwords_are_never_printed(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("EXWATCH_DATABASE_URL", "postgresql+asyncpg://user:s3cret@127.0.0.1:1/none")
     result = runner.invoke(app, ["db", "upgrade"])

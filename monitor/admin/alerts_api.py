@@ -9,18 +9,15 @@ retention has removed it, or before the batched writer has stored it).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy.exc import InterfaceError, OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from monitor.admin.auth import admin_guard
+from monitor.admin.reading import reading
 from monitor.storage.alert_reads import (
     AlertRead,
     RegionRead,
@@ -128,13 +125,13 @@ def build_alerts_router(database: Database, admin_token: str | None) -> APIRoute
     @router.get("/alerts", summary="Alerts with per-region state and last condition outcomes")
     async def alerts(filters: Annotated[AlertFilters, Query()]) -> AlertList:
         """List alerts newest first; a check's alert shows each region's state and last result."""
-        async with _reading(database) as session:
+        async with reading(database) as session:
             return await _alert_list(session, filters)
 
     @router.get("/checks/{check_id}", summary="A check's state and last result per region")
     async def check(check_id: str) -> CheckOut:
         """Show one check's state and newest raw result in each of its regions."""
-        async with _reading(database) as session:
+        async with reading(database) as session:
             found = await check_read(session=session, check_id=check_id)
             if found is None:
                 raise HTTPException(404, f"unknown check {check_id!r}")
@@ -166,16 +163,6 @@ async def _alert_list(session: AsyncSession, filters: AlertFilters) -> AlertList
     check_ids = {a.check_id for a in found if a.check_id is not None}
     by_check = await region_reads(session=session, check_ids=check_ids)
     return AlertList(alerts=[_alert_out(a, by_check) for a in found])
-
-
-@asynccontextmanager
-async def _reading(database: Database) -> AsyncIterator[AsyncSession]:
-    """Yield a session; a database that cannot answer is a 503 naming no internals."""
-    try:
-        async with database.transaction() as session:
-            yield session
-    except (OperationalError, InterfaceError, PoolTimeout, OSError):  # not our bugs: those are 500s
-        raise HTTPException(503, "the database is not answering; try again") from None
 
 
 def _bad_query(parameter: str, message: str) -> HTTPException:

@@ -14,6 +14,7 @@ from monitor.config.common import (
     Language,
     Strict,
 )
+from monitor.config.notifications import Notifications
 from monitor.config.policies import (
     AlertmanagerInput,
     Escalation,
@@ -225,3 +226,4 @@ class ConfigBase(Strict):
     alertmanager: AlertmanagerInput = Field(default_factory=AlertmanagerInput)
     user_reports: UserReports = Field(default_factory=UserReports)
     maintenance: MaintenancePolicy = Field(default_factory=MaintenancePolicy)
+    notifications: Notifications = Field(default_factory=Notifications)

@@ -6,6 +6,7 @@ import difflib
 from collections.abc import Iterable
 
 from monitor.config.models import LOCAL_REGION, ConfigBase
+from monitor.config.notification_references import notification_problems
 
 
 def reference_problems(config: ConfigBase) -> list[str]:
@@ -18,6 +19,7 @@ def reference_problems(config: ConfigBase) -> list[str]:
     problems += _check_references(config)
     problems += _dependency_cycles(config)
     problems += _alertmanager_references(config)
+    problems += notification_problems(config)
     return problems
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -60,6 +60,7 @@ def build_exchange_app(
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     clock: Callable[[], datetime] = _utc_now,
     rng: random.Random | None = None,
+    extra_routes: Iterable[web.RouteDef] = (),
 ) -> web.Application:
     """Return the simulated exchange's app, with ``faults`` deciding who misbehaves."""
     ex = ExchangeState(faults, slow_delay, sleep, clock, rng or random.Random())
@@ -69,6 +70,7 @@ def build_exchange_app(
             *component_routes(ex),
             *fault_routes(faults, COMPONENT_IDS),
             web.get("/metrics", metrics_handler(ex, COMPONENT_IDS)),
+            *extra_routes,
         ]
     )
     return app
@@ -88,12 +90,19 @@ class RunningExchange:
 
 
 async def start_exchange(
-    host: str = "127.0.0.1", port: int = 0, *, slow_delay: float = 2.5
+    host: str = "127.0.0.1",
+    port: int = 0,
+    *,
+    slow_delay: float = 2.5,
+    extra_routes: Iterable[web.RouteDef] = (),
 ) -> RunningExchange:
     """Serve a fresh exchange on ``host:port`` (port 0 picks a free one)."""
     faults = FaultTable(_utc_now)
     # No access log: the demo's console is for the scenario, not a line per probe.
-    runner = web.AppRunner(build_exchange_app(faults, slow_delay=slow_delay), access_log=None)
+    runner = web.AppRunner(
+        build_exchange_app(faults, slow_delay=slow_delay, extra_routes=extra_routes),
+        access_log=None,
+    )
     await runner.setup()
     try:
         await web.TCPSite(runner, host, port).start()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -18,6 +18,11 @@ from sqlalchemy.ext.asyncio import (
 )
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./exwatch.db"
+EVENTS_KEY = "exwatch.appended_events"
+"""Where a session keeps the ids of the timeline events appended in its transaction."""
+
+EventPlanner = Callable[[AsyncSession, Sequence[int]], Awaitable[None]]
+"""Runs before a commit with the events appended in the transaction (writes their deliveries)."""
 
 
 class DatabaseUrlError(ValueError):
@@ -45,6 +50,15 @@ class Database:
         self.url = url
         self.engine = _create_engine(url, **engine_options)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self._planner: EventPlanner | None = None
+
+    def plan_events_with(self, planner: EventPlanner | None) -> None:
+        """Have ``planner`` see every transaction's new timeline events before it commits.
+
+        This is the transactional outbox: the deliveries an event causes commit with it or
+        not at all.
+        """
+        self._planner = planner
 
     @property
     def dialect(self) -> str:
@@ -56,6 +70,9 @@ class Database:
         """Yield a session in a transaction that commits on success and rolls back on error."""
         async with self._sessions.begin() as session:
             yield session
+            events = session.info.pop(EVENTS_KEY, None)
+            if events and self._planner is not None:
+                await self._planner(session, events)
 
     async def close(self) -> None:
         """Close every pooled connection."""

@@ -214,6 +214,14 @@ async def active_subscribers(
     return await _many(session, query.order_by(subscribers.c.id).limit(limit))
 
 
+async def subscribers_by_ids(
+    *, session: AsyncSession, subscriber_ids: Iterable[int]
+) -> dict[int, SubscriberRow]:
+    """Return the subscribers with these ids (a dispatcher's batch), by id."""
+    query = select(subscribers).where(subscribers.c.id.in_(list(subscriber_ids)))
+    return {row.id: row for row in await _many(session, query)}
+
+
 async def delete_subscriber(*, session: AsyncSession, subscriber_id: int) -> bool:
     """Erase a subscriber and its choices; return False if there was none."""
     await session.execute(

@@ -14,6 +14,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
     text,
 )
 
@@ -323,4 +324,31 @@ subscriber_components = Table(
     Column("subscriber_id", BigId, ForeignKey("subscribers.id"), primary_key=True),
     Column("component_id", String(64), primary_key=True),
     Index(None, "component_id"),
+)
+
+# The transactional outbox (#6): one row per (event, channel, recipient), written in the
+# transaction of the event that causes it; the dispatcher claims rows with a lease.
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("event_id", BigId, ForeignKey("timeline_events.id"), nullable=False),
+    Column("channel", String(32), nullable=False),
+    # "subscriber:17", "account:ja", "webhook:ops", "email:oncall@example.com"
+    Column("recipient", String(400), nullable=False),
+    # Deliveries sharing a thread (an incident on one X account) go out in order, each
+    # replying to the one before.
+    Column("thread_key", String(64), nullable=True),
+    Column("status", String(16), nullable=False),  # pending, sent, dead, dropped
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_attempt_at", UTCDateTime, nullable=False),
+    Column("lease_owner", String(64), nullable=True),
+    Column("lease_until", UTCDateTime, nullable=True),
+    Column("last_error", Text, nullable=True),
+    Column("external_id", String(200), nullable=True),  # Message-ID, tweet id
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("sent_at", UTCDateTime, nullable=True),
+    UniqueConstraint("event_id", "channel", "recipient"),
+    Index(None, "status", "next_attempt_at"),
+    Index(None, "channel", "recipient", "thread_key"),
 )

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from monitor.storage.database import EVENTS_KEY
 from monitor.storage.tables import timeline_events
 
 
@@ -29,8 +30,8 @@ async def append_event(
 
     ``actor`` is who caused it: "engine" for monitoring, or the responder / input that did.
 
-    The notification deliveries an event causes will be written here too (the outbox, #6),
-    so that an event and its deliveries commit or vanish together.
+    The event's id is noted on the session, so the deliveries it causes are planned in this
+    same transaction before it commits (the outbox, see ``Database.plan_events_with``).
     """
     result = await session.execute(
         insert(timeline_events)
@@ -48,4 +49,6 @@ async def append_event(
         )
         .returning(timeline_events.c.id)
     )
-    return int(result.scalar_one())
+    event_id = int(result.scalar_one())
+    session.info.setdefault(EVENTS_KEY, []).append(event_id)
+    return event_id

@@ -197,7 +197,7 @@ async def incident_events(*, session: AsyncSession, incident_id: int) -> list[Ev
         )
         .order_by(timeline_events.c.at, timeline_events.c.id)
     )
-    return [_event(row) for row in rows]
+    return [event_from_row(row) for row in rows]
 
 
 def _status_changes_while_open(
@@ -235,10 +235,11 @@ async def events_page(
     rows = await session.execute(
         select(timeline_events).where(condition).order_by(timeline_events.c.id).limit(limit)
     )
-    return [_event(row) for row in rows]
+    return [event_from_row(row) for row in rows]
 
 
-def _event(row: Any) -> EventRow:
+def event_from_row(row: Any) -> EventRow:
+    """Return a stored timeline row as an EventRow."""
     return EventRow(
         id=row.id,
         at=row.at,

@@ -1,0 +1,126 @@
+"""Admin API for the outbox: deliveries by status (dead letters first of all), and retry.
+
+``GET /api/admin/deliveries?status=pending|sent|dead|dropped&channel=&after_id=&limit=`` lists
+deliveries by id (page on with ``after_id``); ``GET /api/admin/deliveries/counts`` counts them
+per channel and status; ``POST /api/admin/deliveries/{id}/retry`` puts a dead delivery back in
+the queue with fresh attempts (409 if it is not dead).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Query
+from pydantic import BaseModel, ConfigDict, Field
+
+from monitor.admin.auth import admin_guard
+from monitor.admin.reading import reading
+from monitor.clock import Clock
+from monitor.storage.database import Database
+from monitor.storage.deliveries import (
+    DeliveryRow,
+    delivery_counts,
+    get_delivery,
+    list_deliveries,
+    retry_delivery,
+)
+
+MAX_LIMIT = 1000
+Status = Literal["pending", "sent", "dead", "dropped"]
+
+
+class DeliveryFilters(BaseModel):
+    """The query parameters of the delivery list; any other parameter is refused."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    status: Status | None = None
+    channel: str | None = Field(default=None, min_length=1, max_length=32)
+    after_id: int = Field(default=0, ge=0)
+    limit: int = Field(default=100, ge=1, le=MAX_LIMIT)
+
+
+class DeliveryOut(BaseModel):
+    """One delivery: the event it tells, where it goes, and how it went."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    event_id: int
+    channel: str
+    recipient: str
+    thread_key: str | None
+    status: str
+    attempts: int
+    next_attempt_at: datetime
+    last_error: str | None
+    external_id: str | None
+    created_at: datetime
+    sent_at: datetime | None
+
+
+class DeliveryList(BaseModel):
+    """A page of deliveries; ``next_after_id`` continues the listing (null at the end)."""
+
+    deliveries: list[DeliveryOut]
+    next_after_id: int | None
+
+
+class DeliveryCount(BaseModel):
+    """How many deliveries one channel has in one status."""
+
+    channel: str
+    status: str
+    count: int
+
+
+def build_deliveries_router(database: Database, clock: Clock, admin_token: str | None) -> APIRouter:
+    """Return the router for ``/api/admin/deliveries``."""
+    router = APIRouter(
+        prefix="/api/admin", tags=["admin"], dependencies=[Depends(admin_guard(admin_token))]
+    )
+
+    @router.get("/deliveries", summary="Deliveries by status and channel (dead letters)")
+    async def deliveries(filters: Annotated[DeliveryFilters, Query()]) -> DeliveryList:
+        async with reading(database) as session:
+            rows = await list_deliveries(
+                session=session, status=filters.status, channel=filters.channel,
+                after_id=filters.after_id, limit=filters.limit,
+            )  # fmt: skip
+        more = len(rows) == filters.limit
+        return DeliveryList(
+            deliveries=[_out(r) for r in rows], next_after_id=rows[-1].id if more else None
+        )
+
+    @router.get("/deliveries/counts", summary="How many deliveries per channel and status")
+    async def counts() -> list[DeliveryCount]:
+        async with reading(database) as session:
+            found = await delivery_counts(session=session)
+        return [DeliveryCount(channel=c, status=s, count=n) for (c, s), n in sorted(found.items())]
+
+    router.add_api_route(
+        "/deliveries/{delivery_id}/retry", _retry(database, clock), methods=["POST"],
+        summary="Send a dead delivery again (fresh attempts)",
+    )  # fmt: skip
+    return router
+
+
+def _retry(database: Database, clock: Clock) -> Callable[..., object]:
+    async def retry(delivery_id: int) -> DeliveryOut:
+        async with reading(database) as session:
+            found = await get_delivery(session=session, delivery_id=delivery_id)
+            if found is None:
+                raise HTTPException(404, f"no delivery {delivery_id}")
+            if not await retry_delivery(session=session, delivery_id=delivery_id, at=clock.now()):
+                raise HTTPException(409, f"delivery {delivery_id} is {found.status}, not dead")
+            again = await get_delivery(session=session, delivery_id=delivery_id)
+        assert again is not None
+        return _out(again)
+
+    return retry
+
+
+def _out(row: DeliveryRow) -> DeliveryOut:
+    return DeliveryOut.model_validate(row)

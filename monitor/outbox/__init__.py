@@ -1,0 +1,1 @@
+"""The transactional outbox: which deliveries each timeline event causes, planned in its transaction."""

@@ -1,0 +1,314 @@
+"""The outbox table: plan deliveries with their event, claim them with a lease, record outcomes.
+
+A delivery is ``pending`` until it is ``sent``, ``dead`` (out of attempts, or a permanent
+failure) or ``dropped`` (nothing to send any more: the subscriber left). The unique key
+(event, channel, recipient) means planning the same event twice adds nothing, and the
+sent mark means a claimed row is never sent again once recorded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import (
+    Insert,
+    String,
+    and_,
+    bindparam,
+    cast,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    true,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+from sqlalchemy.sql import Select
+
+from monitor.storage.tables import deliveries, subscriber_components, subscribers
+
+PENDING, SENT, DEAD, DROPPED = "pending", "sent", "dead", "dropped"
+STATUSES = (PENDING, SENT, DEAD, DROPPED)
+SUBSCRIBER_PREFIX = "subscriber:"
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedDelivery:
+    """A delivery to write: one recipient of one event on one channel."""
+
+    channel: str
+    recipient: str
+    thread_key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryRow:
+    """One outbox row as stored."""
+
+    id: int
+    event_id: int
+    channel: str
+    recipient: str
+    thread_key: str | None
+    status: str
+    attempts: int
+    next_attempt_at: datetime
+    last_error: str | None
+    external_id: str | None
+    created_at: datetime
+    sent_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class Finished:
+    """What became of one claimed delivery."""
+
+    delivery_id: int
+    status: str  # sent, pending (retry at ``next_attempt_at``), dead or dropped
+    at: datetime
+    error: str | None = None
+    external_id: str | None = None
+    next_attempt_at: datetime | None = None
+    refund_attempt: bool = False  # not really tried (its channel was paused): don't count it
+
+
+def _insert_ignoring_duplicates(session: AsyncSession) -> Insert:
+    dialect = session.get_bind().dialect.name
+    builder = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return builder(deliveries).on_conflict_do_nothing()
+
+
+async def plan_deliveries(
+    *, session: AsyncSession, event_id: int, planned: Iterable[PlannedDelivery], at: datetime
+) -> None:
+    """Write the deliveries ``event_id`` causes (in the event's own transaction)."""
+    rows = [
+        {
+            "event_id": event_id,
+            "channel": p.channel,
+            "recipient": p.recipient,
+            "thread_key": p.thread_key,
+            "status": PENDING,
+            "next_attempt_at": at,
+            "created_at": at,
+        }
+        for p in planned
+    ]
+    if rows:
+        await session.execute(_insert_ignoring_duplicates(session), rows)
+
+
+async def plan_subscriber_deliveries(
+    *,
+    session: AsyncSession,
+    event_id: int,
+    channel: str,
+    component_ids: Sequence[str] | None,
+    at: datetime,
+) -> int:
+    """Write one delivery per active subscriber of any of ``component_ids`` (None: everyone).
+
+    One INSERT … SELECT in the database: a fan-out to 100,000 subscribers moves no rows
+    through Python.
+    """
+    chosen = exists().where(
+        subscriber_components.c.subscriber_id == subscribers.c.id,
+        subscriber_components.c.component_id.in_(list(component_ids or ())),
+    )
+    audience = or_(subscribers.c.all_components.is_(True), chosen)
+    source = select(
+        literal(event_id),
+        literal(channel),
+        literal(SUBSCRIBER_PREFIX) + cast(subscribers.c.id, String),
+        literal(PENDING),
+        literal(at, deliveries.c.next_attempt_at.type),
+        literal(at, deliveries.c.created_at.type),
+    ).where(subscribers.c.state == "active", audience if component_ids is not None else true())
+    columns = ["event_id", "channel", "recipient", "status", "next_attempt_at", "created_at"]
+    statement = _insert_ignoring_duplicates(session).from_select(columns, source)
+    result = await session.execute(statement)
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def _claimable(now: datetime) -> Select[Any]:
+    earlier = aliased(deliveries)
+    blocked = exists().where(
+        earlier.c.channel == deliveries.c.channel,
+        earlier.c.recipient == deliveries.c.recipient,
+        earlier.c.thread_key == deliveries.c.thread_key,
+        earlier.c.status == PENDING,
+        earlier.c.id < deliveries.c.id,
+    )
+    return select(deliveries.c.id).where(
+        deliveries.c.status == PENDING,
+        deliveries.c.next_attempt_at <= now,
+        or_(deliveries.c.lease_until.is_(None), deliveries.c.lease_until < now),
+        # A thread goes out in order: a later post waits for the one before it.
+        or_(deliveries.c.thread_key.is_(None), ~blocked),
+    )
+
+
+async def claim_deliveries(
+    *, session: AsyncSession, owner: str, now: datetime, lease: timedelta, limit: int
+) -> list[DeliveryRow]:
+    """Lease up to ``limit`` due deliveries to ``owner``; each claim counts as an attempt.
+
+    On PostgreSQL the rows are locked with SKIP LOCKED, so several dispatchers claim
+    different rows at once.
+    """
+    # Earliest due first, in the order of the (status, next_attempt_at) index (ids break
+    # ties, as the index does): the database walks the index and stops at ``limit``
+    # instead of sorting every pending row (45 ms a claim with 100,000 pending on SQLite).
+    ids = _claimable(now).order_by(deliveries.c.next_attempt_at, deliveries.c.id).limit(limit)
+    if session.get_bind().dialect.name == "postgresql":
+        ids = ids.with_for_update(skip_locked=True)
+    statement = (
+        update(deliveries)
+        .where(deliveries.c.id.in_(ids.scalar_subquery()))
+        .values(lease_owner=owner, lease_until=now + lease, attempts=deliveries.c.attempts + 1)
+        .returning(*deliveries.c)
+    )
+    rows = (await session.execute(statement)).mappings().all()
+    return sorted((_row(r) for r in rows), key=lambda r: r.id)
+
+
+async def finish_deliveries(
+    *, session: AsyncSession, owner: str, finished: Sequence[Finished]
+) -> None:
+    """Record the outcomes of deliveries ``owner`` still holds, in one statement.
+
+    A lease that ran out and was claimed by another dispatcher is no longer ``owner``'s:
+    its outcome is not written (the other one's is).
+    """
+    if not finished:
+        return
+    statement = (
+        update(deliveries)
+        .where(deliveries.c.id == bindparam("b_id"), deliveries.c.lease_owner == owner)
+        .values(
+            status=bindparam("b_status"),
+            lease_owner=None,
+            lease_until=None,
+            last_error=bindparam("b_error"),
+            sent_at=func.coalesce(
+                bindparam("b_sent_at", type_=deliveries.c.sent_at.type), deliveries.c.sent_at
+            ),
+            external_id=bindparam("b_external_id"),
+            next_attempt_at=func.coalesce(
+                bindparam("b_next", type_=deliveries.c.next_attempt_at.type),
+                deliveries.c.next_attempt_at,
+            ),
+            attempts=deliveries.c.attempts - bindparam("b_refund"),
+        )
+    )
+    params = [
+        {
+            "b_id": item.delivery_id,
+            "b_status": item.status,
+            "b_error": item.error,
+            "b_sent_at": item.at if item.status == SENT else None,
+            "b_external_id": item.external_id,
+            "b_next": item.next_attempt_at,
+            "b_refund": 1 if item.refund_attempt else 0,
+        }
+        for item in finished
+    ]
+    await session.execute(statement, params)
+
+
+async def thread_external_ids(
+    *, session: AsyncSession, channel: str, recipient: str, thread_key: str
+) -> list[str]:
+    """Return the ids the far side gave the thread's sent posts, oldest first."""
+    query = (
+        select(deliveries.c.external_id)
+        .where(
+            deliveries.c.channel == channel,
+            deliveries.c.recipient == recipient,
+            deliveries.c.thread_key == thread_key,
+            deliveries.c.status == SENT,
+            deliveries.c.external_id.is_not(None),
+        )
+        .order_by(deliveries.c.id)
+    )
+    return [str(v) for v in (await session.execute(query)).scalars()]
+
+
+async def list_deliveries(
+    *,
+    session: AsyncSession,
+    status: str | None,
+    channel: str | None,
+    after_id: int = 0,
+    limit: int = 100,
+) -> list[DeliveryRow]:
+    """Return deliveries by id, optionally of one status and channel (the admin listing)."""
+    conditions = [deliveries.c.id > after_id]
+    if status is not None:
+        conditions.append(deliveries.c.status == status)
+    if channel is not None:
+        conditions.append(deliveries.c.channel == channel)
+    query = select(deliveries).where(and_(*conditions)).order_by(deliveries.c.id).limit(limit)
+    return [_row(r) for r in (await session.execute(query)).mappings()]
+
+
+async def get_delivery(*, session: AsyncSession, delivery_id: int) -> DeliveryRow | None:
+    """Return one delivery, or None."""
+    query = select(deliveries).where(deliveries.c.id == delivery_id)
+    row = (await session.execute(query)).mappings().first()
+    return None if row is None else _row(row)
+
+
+async def retry_delivery(*, session: AsyncSession, delivery_id: int, at: datetime) -> bool:
+    """Put a dead delivery back in the queue with fresh attempts; False if it is not dead."""
+    result = await session.execute(
+        update(deliveries)
+        .where(deliveries.c.id == delivery_id, deliveries.c.status == DEAD)
+        .values(status=PENDING, attempts=0, next_attempt_at=at, last_error=None)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def delivery_counts(*, session: AsyncSession) -> dict[tuple[str, str], int]:
+    """Return how many deliveries there are per (channel, status)."""
+    query = select(deliveries.c.channel, deliveries.c.status, func.count()).group_by(
+        deliveries.c.channel, deliveries.c.status
+    )
+    return {(c, s): int(n) for c, s, n in await session.execute(query)}
+
+
+async def oldest_pending(*, session: AsyncSession) -> datetime | None:
+    """Return when the oldest pending delivery was planned (the outbox's age), or None."""
+    query = select(func.min(deliveries.c.created_at)).where(deliveries.c.status == PENDING)
+    value = (await session.execute(query)).scalar()
+    return value if isinstance(value, datetime) else None
+
+
+async def deliveries_of_event(*, session: AsyncSession, event_id: int) -> list[DeliveryRow]:
+    """Return every delivery an event caused."""
+    query = select(deliveries).where(deliveries.c.event_id == event_id).order_by(deliveries.c.id)
+    return [_row(r) for r in (await session.execute(query)).mappings()]
+
+
+def _row(row: Any) -> DeliveryRow:
+    return DeliveryRow(
+        id=int(row["id"]),
+        event_id=int(row["event_id"]),
+        channel=row["channel"],
+        recipient=row["recipient"],
+        thread_key=row["thread_key"],
+        status=row["status"],
+        attempts=int(row["attempts"]),
+        next_attempt_at=row["next_attempt_at"],
+        last_error=row["last_error"],
+        external_id=row["external_id"],
+        created_at=row["created_at"],
+        sent_at=row["sent_at"],
+    )

@@ -1,0 +1,273 @@
+"""The outbox dispatcher: claim due deliveries with a lease, send them, record each outcome.
+
+A claim is a lease, not a removal: if the process dies after claiming, the lease runs out and
+the delivery is claimed again. Outcomes are written in small groups as sends finish, so a
+crash re-sends at most the few whose outcome was not yet written — with the same Message-ID
+(it is derived from the delivery), which receivers use to drop the copy.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import secrets
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+from monitor.clock import Clock
+from monitor.config.notifications import DeliveryPolicy
+from monitor.outbox.addressing import Addressing, Dropped
+from monitor.outbox.notice_reader import NoticeReader
+from monitor.storage.database import Database
+from monitor.storage.deliveries import (
+    DEAD,
+    DROPPED,
+    PENDING,
+    SENT,
+    DeliveryRow,
+    Finished,
+    claim_deliveries,
+    delivery_counts,
+    finish_deliveries,
+    oldest_pending,
+    thread_external_ids,
+)
+from notifiers.backoff import retry_delay
+from notifiers.channel import Channel, Delivery, Outcome, SendOutcome
+from notifiers.metrics import DeliveryMetrics
+from notifiers.pacing import Pace
+
+log = logging.getLogger(__name__)
+FLUSH_EVERY = 50  # outcomes written per statement while a batch is being sent
+START_EVERY = 50  # prepared deliveries start sending while the rest of the batch is prepared
+OBSERVE_EVERY = 5.0  # seconds between readings of the outbox's size and age for metrics
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A claimed row with what to send, or the final status it gets without sending."""
+
+    row: DeliveryRow
+    delivery: Delivery | None = None
+    skip: Finished | None = None
+
+
+class Dispatcher:
+    """Sends the outbox through the channels, paced per channel."""
+
+    def __init__(
+        self,
+        database: Database,
+        clock: Clock,
+        channels: Mapping[str, Channel],
+        paces: Mapping[str, Pace],
+        *,
+        notices: NoticeReader,
+        addressing: Addressing,
+        policy: DeliveryPolicy,
+        metrics: DeliveryMetrics,
+        rng: random.Random | None = None,
+        owner: str | None = None,
+    ) -> None:
+        self._database = database
+        self._clock = clock
+        self._channels = dict(channels)
+        self._paces = dict(paces)
+        self._notices = notices
+        self._addressing = addressing
+        self._policy = policy
+        self._metrics = metrics
+        self._rng = rng or random.Random()
+        self.owner = owner or f"dispatcher-{secrets.token_hex(6)}"
+        self._paused_until: dict[str, datetime] = {}
+        self._wake = asyncio.Event()
+        self._done: list[Finished] = []
+        self._flush_lock = asyncio.Lock()
+
+    def wake(self) -> None:
+        """Look at the outbox now (new deliveries were committed)."""
+        self._wake.set()
+
+    async def run(self, stop: asyncio.Event, *, poll: float = 1.0) -> None:
+        """Dispatch until ``stop`` is set; idle, look again every ``poll`` seconds or on wake."""
+        observed = 0.0
+        while not stop.is_set():
+            if time.monotonic() - observed >= OBSERVE_EVERY:
+                observed = time.monotonic()
+                await self._observe_outbox()
+            try:
+                sent = await self.run_once()
+            except Exception:  # a database outage must not end dispatching for good
+                log.exception("dispatching failed; trying again")
+                sent = 0
+            if sent == 0:
+                self._wake.clear()
+                waiters = [asyncio.ensure_future(e.wait()) for e in (stop, self._wake)]
+                await asyncio.wait(waiters, timeout=poll, return_when=asyncio.FIRST_COMPLETED)
+                for waiter in waiters:
+                    waiter.cancel()
+
+    async def _observe_outbox(self) -> None:
+        """Set the pending-deliveries and oldest-pending-age gauges."""
+        try:
+            async with self._database.transaction() as session:
+                counts = await delivery_counts(session=session)
+                oldest = await oldest_pending(session=session)
+        except Exception:
+            log.warning("could not read the outbox's size for metrics", exc_info=True)
+            return
+        for channel in set(self._channels) | {channel for channel, _ in counts}:
+            self._metrics.outbox_pending.labels(channel).set(counts.get((channel, PENDING), 0))
+        age = 0.0 if oldest is None else (self._clock.now() - oldest).total_seconds()
+        self._metrics.outbox_age.set(max(0.0, age))
+
+    async def run_once(self) -> int:
+        """Claim one batch, send it, record the outcomes; return how many were claimed."""
+        now = self._clock.now()
+        lease = timedelta(seconds=float(self._policy.lease))
+        async with self._database.transaction() as session:
+            rows = await claim_deliveries(
+                session=session, owner=self.owner, now=now, lease=lease, limit=self._policy.batch
+            )
+        if not rows:
+            return 0
+        sending: list[asyncio.Task[None]] = []
+        try:
+            await self._prepare(rows, lambda item: sending.append(self._start(item)))
+        finally:
+            self._notices.forget()
+            await asyncio.gather(*sending)
+        await self._flush(force=True)
+        return len(rows)
+
+    def _start(self, item: Prepared) -> asyncio.Task[None]:
+        return asyncio.ensure_future(self._deliver(item))
+
+    async def _prepare(
+        self, rows: Sequence[DeliveryRow], start: Callable[[Prepared], None]
+    ) -> None:
+        """Prepare each row and hand it to ``start``, letting the first ones send meanwhile.
+
+        Sends start every START_EVERY rows rather than after the whole batch: the SMTP
+        connections stay busy while the rest of the batch is prepared.
+        """
+        async with self._database.transaction() as session:
+            subscribers = await self._addressing.subscribers(session, rows)
+            for index, row in enumerate(rows):
+                if index and index % START_EVERY == 0:
+                    await asyncio.sleep(0)  # let the deliveries started so far begin sending
+                notice = await self._notices.notice(session, row.event_id)
+                if notice is None:
+                    start(self._skipped(row, DROPPED, "the event no longer notifies"))
+                    continue
+                if row.channel not in self._channels:
+                    reason = f"channel {row.channel!r} is not configured"
+                    start(self._skipped(row, DEAD, reason))
+                    continue
+                addressed = await self._addressing.resolve(row, notice, subscribers)
+                if isinstance(addressed, Dropped):
+                    start(self._skipped(row, DROPPED, addressed.reason))
+                    continue
+                thread: tuple[str, ...] = ()
+                if row.thread_key is not None:
+                    ids = await thread_external_ids(
+                        session=session, channel=row.channel,
+                        recipient=row.recipient, thread_key=row.thread_key,
+                    )  # fmt: skip
+                    thread = tuple(ids)
+                if addressed.facts:
+                    notice = replace(notice, data={**notice.data, **dict(addressed.facts)})
+                delivery = Delivery(
+                    row.id, row.channel, addressed.recipient, notice, row.attempts,
+                    addressed.links, thread,
+                )  # fmt: skip
+                start(Prepared(row, delivery=delivery))
+
+    def _skipped(self, row: DeliveryRow, status: str, reason: str) -> Prepared:
+        self._metrics.sends.labels(
+            row.channel, "dropped" if status == DROPPED else "permanent"
+        ).inc()
+        if status == DEAD:
+            self._metrics.dead_letters.labels(row.channel).inc()
+        return Prepared(row, skip=Finished(row.id, status, self._clock.now(), error=reason))
+
+    async def _deliver(self, item: Prepared) -> None:
+        if item.skip is not None:
+            await self._record(item.skip)
+            return
+        assert item.delivery is not None
+        delivery = item.delivery
+        paused = self._paused_until.get(delivery.channel)
+        if paused is not None and paused > self._clock.now():
+            await self._record(self._postponed(delivery, paused))
+            return
+        outcome = await self._send(delivery)
+        await self._record(self._finish(delivery, outcome))
+
+    def _postponed(self, delivery: Delivery, until: datetime) -> Finished:
+        """Not tried: the channel asked us to wait (HTTP 429), so this attempt is not counted."""
+        return Finished(
+            delivery.id, PENDING, self._clock.now(), error="channel paused (rate limited)",
+            next_attempt_at=until, refund_attempt=True,
+        )  # fmt: skip
+
+    async def _send(self, delivery: Delivery) -> SendOutcome:
+        channel = self._channels[delivery.channel]
+        pace = self._paces.get(delivery.channel)
+        started = time.perf_counter()
+        try:
+            if pace is None:
+                outcome = await channel.send(delivery)
+            else:
+                async with pace.slot():
+                    outcome = await channel.send(delivery)
+        except Exception as error:  # a channel must not raise; if one does, try again later
+            log.exception("channel %s raised on delivery %s", delivery.channel, delivery.id)
+            outcome = SendOutcome.retryable(f"the channel raised {type(error).__name__}")
+        self._metrics.send_seconds.labels(delivery.channel).observe(time.perf_counter() - started)
+        self._metrics.sends.labels(delivery.channel, outcome.outcome.value).inc()
+        return outcome
+
+    def _finish(self, delivery: Delivery, outcome: SendOutcome) -> Finished:
+        now = self._clock.now()
+        if outcome.outcome is Outcome.OK:
+            return Finished(delivery.id, SENT, now, external_id=outcome.external_id)
+        if outcome.outcome is Outcome.RETRYABLE and delivery.attempt < self._policy.max_attempts:
+            delay = retry_delay(
+                delivery.attempt, self._policy, self._rng, asked=outcome.retry_after
+            )
+            if outcome.retry_after is not None:
+                self._paused_until[delivery.channel] = now + timedelta(seconds=outcome.retry_after)
+            self._metrics.retries.labels(delivery.channel).inc()
+            retry_at = now + timedelta(seconds=delay)
+            return Finished(
+                delivery.id, PENDING, now, error=outcome.reason, next_attempt_at=retry_at
+            )
+        reason = outcome.reason
+        if outcome.outcome is Outcome.RETRYABLE:
+            reason = f"gave up after {delivery.attempt} attempts: {reason}"
+        self._metrics.dead_letters.labels(delivery.channel).inc()
+        log.warning("delivery %s on %s dead: %s", delivery.id, delivery.channel, reason)
+        return Finished(delivery.id, DEAD, now, error=reason)
+
+    async def _record(self, finished: Finished) -> None:
+        self._done.append(finished)
+        if len(self._done) >= FLUSH_EVERY:
+            await self._flush(force=False)
+
+    async def _flush(self, *, force: bool) -> None:
+        async with self._flush_lock:
+            if not self._done or (not force and len(self._done) < FLUSH_EVERY):
+                return
+            batch, self._done = self._done, []
+            try:
+                async with self._database.transaction() as session:
+                    await finish_deliveries(session=session, owner=self.owner, finished=batch)
+            except Exception:
+                # Kept for the next flush; if the process dies first, the leases run out and
+                # these are sent again (same Message-ID), never lost.
+                self._done = batch + self._done
+                raise

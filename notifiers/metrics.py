@@ -1,0 +1,43 @@
+"""Delivery metrics: sends by channel and outcome, retries, dead letters, the outbox's age."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+
+class DeliveryMetrics:
+    """The notification series; one instance per registry."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.sends = Counter(
+            "exwatch_notification_sends",
+            "Delivery attempts by channel and outcome (ok, retryable, permanent, dropped)",
+            ("channel", "outcome"),
+            registry=registry,
+        )
+        self.retries = Counter(
+            "exwatch_notification_retries",
+            "Deliveries scheduled for another attempt",
+            ("channel",),
+            registry=registry,
+        )
+        self.dead_letters = Counter(
+            "exwatch_notification_dead_letters",
+            "Deliveries given up on (permanent failure or out of attempts)",
+            ("channel",),
+            registry=registry,
+        )
+        self.send_seconds = Histogram(
+            "exwatch_notification_send_seconds",
+            "How long one send took",
+            ("channel",),
+            registry=registry,
+        )
+        self.outbox_age = Gauge(
+            "exwatch_outbox_oldest_pending_seconds",
+            "Age of the oldest pending delivery (0 when none)",
+            registry=registry,
+        )
+        self.outbox_pending = Gauge(
+            "exwatch_outbox_pending", "Pending deliveries", ("channel",), registry=registry
+        )
