@@ -128,13 +128,10 @@ def build_services(
         database, config, clock,
         key=subscription_key or _derived_key(admin_token, b"exwatch subscriptions", size=48),
     )  # fmt: skip
-    database.plan_events_with(OutboxPlanner(config).plan)
     acks = AckLinks(_derived_key(admin_token, b"exwatch ack links", size=32), config.site.url)
-    notifications = NotificationService(
-        database=database, config=config, clock=clock, subscriptions=subscriptions, acks=acks,
-        channels=CHANNELS.build(config, os.environ if env is None else env)
-        if channels is None else channels,
-        registry=metrics_registry,
+    notifications = _notifications(
+        config, database, clock, subscriptions, acks,
+        registry=metrics_registry, channels=channels, env=env,
     )  # fmt: skip
     for name, job in (
         ("user_reports", reports.tick),
@@ -150,6 +147,27 @@ def build_services(
         metrics=metrics, ticker=ticker, clock=clock, responder=Responder(engine, config),
         reports=reports, maintenance=maintenance, subscriptions=subscriptions,
         notifications=notifications, acks=acks, agent_token=agent_token, admin_token=admin_token,
+    )  # fmt: skip
+
+
+def _notifications(
+    config: Config,
+    database: Database,
+    clock: Clock,
+    subscriptions: SubscriptionService,
+    acks: AckLinks,
+    *,
+    registry: CollectorRegistry,
+    channels: Mapping[str, Channel] | None,
+    env: Mapping[str, str] | None,
+) -> NotificationService:
+    """The outbox: its planner on every transaction, and the dispatcher over the channels."""
+    database.plan_events_with(OutboxPlanner(config).plan)
+    if channels is None:
+        channels = CHANNELS.build(config, os.environ if env is None else env)
+    return NotificationService(
+        database=database, config=config, clock=clock, subscriptions=subscriptions, acks=acks,
+        channels=channels, registry=registry,
     )  # fmt: skip
 
 

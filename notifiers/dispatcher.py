@@ -86,6 +86,7 @@ class Dispatcher:
         self._wake = asyncio.Event()
         self._done: list[Finished] = []
         self._flush_lock = asyncio.Lock()
+        self._flusher: asyncio.Future[None] | None = None
 
     def wake(self) -> None:
         """Look at the outbox now (new deliveries were committed)."""
@@ -140,6 +141,8 @@ class Dispatcher:
         finally:
             self._notices.forget()
             await asyncio.gather(*sending)
+            if self._flusher is not None:
+                await self._flusher
         await self._flush(force=True)
         return len(rows)
 
@@ -255,8 +258,15 @@ class Dispatcher:
 
     async def _record(self, finished: Finished) -> None:
         self._done.append(finished)
-        if len(self._done) >= FLUSH_EVERY:
+        # Written in the background: a send never waits for the database to record another.
+        if len(self._done) >= FLUSH_EVERY and (self._flusher is None or self._flusher.done()):
+            self._flusher = asyncio.ensure_future(self._background_flush())
+
+    async def _background_flush(self) -> None:
+        try:
             await self._flush(force=False)
+        except Exception:  # kept in ``_done``: the batch's final flush tries again
+            log.warning("could not record delivery outcomes yet", exc_info=True)
 
     async def _flush(self, *, force: bool) -> None:
         async with self._flush_lock:
