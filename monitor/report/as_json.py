@@ -27,6 +27,7 @@ def render_json(report: IncidentReport, *, zone: ZoneInfo) -> str:
         "updates": plain(list(report.updates), zone),
         "severity_history": plain(list(report.severity_history), zone),
         "timeline": [event_document(e, zone) for e in report.timeline],
+        "notifications": plain(list(report.notifications), zone),
     }
     return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
 

@@ -23,6 +23,7 @@ from monitor.report.wording import (
     status_text,
     zone_label,
 )
+from monitor.storage.deliveries import EventDeliveries
 from monitor.storage.timeline_reads import EventRow, UpdateRow
 
 _REPORT_FIELDS = ("description", "impact_scope", "reproduction", "reporter", "contact")
@@ -38,6 +39,7 @@ def render_markdown(report: IncidentReport, *, zone: ZoneInfo) -> str:
         _impact(report),
         _manual_report(report, zone),
         _updates(report, zone),
+        _notifications(report, zone),
         _timeline(report, zone),
     ]
     return "\n\n".join("\n".join(lines) for lines in sections if lines) + "\n"
@@ -142,6 +144,24 @@ def _component_row(impact: ComponentImpact, zone: ZoneInfo) -> tuple[str, ...]:
         _when(impact.recovered_at, zone, "still affected"),
         duration_text(impact.duration) if impact.recovered_at else "ongoing",
     )
+
+
+def _notifications(report: IncidentReport, zone: ZoneInfo) -> list[str]:
+    """What the outbox sent for each notifying event: per channel, by status, first and last."""
+    if not report.notifications:
+        return []
+    header = ("Event", "At", "Channel", "Sent", "Pending", "Failed", "Dropped", "First sent",
+              "Last sent")  # fmt: skip
+    rows = [_notification_row(n, zone) for n in report.notifications]
+    return ["## Notifications", "", *table(header, rows)]
+
+
+def _notification_row(sent: EventDeliveries, zone: ZoneInfo) -> tuple[str, ...]:
+    counts = (str(sent.counts.get(s, 0)) for s in ("sent", "pending", "dead", "dropped"))
+    return (
+        cell(event_text(sent.kind)), local_time(sent.at, zone), cell(sent.channel), *counts,
+        _when(sent.first_sent_at, zone, "—"), _when(sent.last_sent_at, zone, "—"),
+    )  # fmt: skip
 
 
 def _impact(report: IncidentReport) -> list[str]:

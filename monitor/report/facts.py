@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from monitor.storage.deliveries import EventDeliveries, incident_deliveries
 from monitor.storage.timeline_reads import (
     AffectedComponent,
     AlertEntry,
@@ -86,6 +87,7 @@ class IncidentReport:
     timeline: tuple[EventRow, ...]
     milestones: Milestones
     generated_at: datetime
+    notifications: tuple[EventDeliveries, ...] = ()  # what the outbox sent, per event and channel
 
     def update_of(self, event: EventRow) -> UpdateRow | None:
         """Return the public update an ``update_posted`` event tells of, if it is known."""
@@ -107,6 +109,7 @@ async def gather_report(
         updates=await public_updates(session=session, incident_id=incident_id),
         events=await incident_events(session=session, incident_id=incident_id),
         now=now,
+        notifications=await incident_deliveries(session=session, incident_id=incident_id),
     )
 
 
@@ -118,6 +121,7 @@ def build_report(
     updates: Sequence[UpdateRow],
     events: Sequence[EventRow],
     now: datetime,
+    notifications: Sequence[EventDeliveries] = (),
 ) -> IncidentReport:
     """Derive the report's facts from the rows read for one incident."""
     timeline = tuple(sorted(events, key=lambda e: (e.at, e.id)))
@@ -131,6 +135,7 @@ def build_report(
         timeline=timeline,
         milestones=milestones(incident, alerts, updates, timeline),
         generated_at=now,
+        notifications=tuple(notifications),
     )
 
 

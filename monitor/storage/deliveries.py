@@ -32,7 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql import Select
 
-from monitor.storage.tables import deliveries, subscriber_components, subscribers
+from monitor.storage.tables import deliveries, subscriber_components, subscribers, timeline_events
 
 PENDING, SENT, DEAD, DROPPED = "pending", "sent", "dead", "dropped"
 STATUSES = (PENDING, SENT, DEAD, DROPPED)
@@ -312,3 +312,50 @@ def _row(row: Any) -> DeliveryRow:
         created_at=row["created_at"],
         sent_at=row["sent_at"],
     )
+
+
+@dataclass(frozen=True, slots=True)
+class EventDeliveries:
+    """How one event's deliveries on one channel went: counts by status, first and last sent."""
+
+    event_id: int
+    kind: str
+    at: datetime
+    channel: str
+    counts: dict[str, int]
+    first_sent_at: datetime | None
+    last_sent_at: datetime | None
+
+
+async def incident_deliveries(*, session: AsyncSession, incident_id: int) -> list[EventDeliveries]:
+    """Per notifying event of an incident and channel, what was sent (for its report)."""
+    query = (
+        select(
+            timeline_events.c.id, timeline_events.c.kind, timeline_events.c.at,
+            deliveries.c.channel, deliveries.c.status, func.count(),
+            func.min(deliveries.c.sent_at), func.max(deliveries.c.sent_at),
+        )
+        .join(timeline_events, timeline_events.c.id == deliveries.c.event_id)
+        .where(timeline_events.c.incident_id == incident_id)
+        .group_by(timeline_events.c.id, timeline_events.c.kind, timeline_events.c.at,
+                  deliveries.c.channel, deliveries.c.status)
+        .order_by(timeline_events.c.id, deliveries.c.channel)
+    )  # fmt: skip
+    merged: dict[tuple[int, str], EventDeliveries] = {}
+    for event_id, kind, at, channel, status, count, first, last in await session.execute(query):
+        known = merged.get((event_id, channel)) or EventDeliveries(
+            event_id, kind, at, channel, {}, None, None
+        )
+        merged[(event_id, channel)] = EventDeliveries(
+            event_id, kind, at, channel, {**known.counts, status: int(count)},
+            _earliest(known.first_sent_at, first), _latest(known.last_sent_at, last),
+        )  # fmt: skip
+    return list(merged.values())
+
+
+def _earliest(a: datetime | None, b: datetime | None) -> datetime | None:
+    return b if a is None else a if b is None else min(a, b)
+
+
+def _latest(a: datetime | None, b: datetime | None) -> datetime | None:
+    return b if a is None else a if b is None else max(a, b)

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 from prometheus_client import CollectorRegistry
 
 from monitor.app import Services, build_services, create_app
+from monitor.report import load_report, render
 from monitor.storage.database import Database
 from notifiers.channel import SendOutcome
 from tests.notifiers.outbox_support import RecordingChannel, outbox_config
@@ -103,3 +106,19 @@ async def test_the_ack_link_in_a_page_acknowledges_once(app: App) -> None:
     assert twice.status_code == 409
     forged = await app.client.post(path[:-3] + "abc")
     assert forged.status_code == 400 and "not valid" in forged.text
+
+
+async def test_the_incident_report_says_what_was_sent(app: App) -> None:
+    app.channels["x"].script.append(SendOutcome.permanent("duplicate content"))
+    created = await app.json("POST", "/api/admin/incidents", 201, json=INCIDENT)
+    await app.dispatch()
+    report = await load_report(app.services.database, created["id"], now=app.services.clock.now())
+    assert report is not None
+    by_channel = {(n.kind, n.channel): n for n in report.notifications}
+    assert by_channel[("page", "email")].counts == {"sent": 1}
+    assert by_channel[("update_posted", "x")].counts == {"dead": 1}
+    assert by_channel[("update_posted", "webhook")].first_sent_at is not None
+    markdown = render(report, "md", zone=ZoneInfo("Asia/Tokyo"))
+    assert "## Notifications" in markdown and "| Public update posted |" in markdown
+    document = json.loads(render(report, "json", zone=ZoneInfo("Asia/Tokyo")))
+    assert {n["channel"] for n in document["notifications"]} == {"email", "x", "webhook"}
