@@ -55,14 +55,18 @@ class MailChannel:
         mail_id = message_id(delivery, self._sender.domain)
         try:
             rendered = self._renderer.render(delivery)
-            message = compose(delivery, rendered, self._sender, self._clock.now())
+            eight_bit = self._pool.eight_bit
+            message = compose(
+                delivery, rendered, self._sender, self._clock.now(), eight_bit=eight_bit
+            )
         except (TemplateError, ValueError, LookupError) as error:
             log.error("email delivery %s cannot be rendered: %s", delivery.id, describe(error))
             return SendOutcome.permanent(f"cannot render: {describe(error)}")
         try:
             await self._pool.send(
-                message, sender=self._sender.addr_spec, recipient=delivery.recipient.address
-            )
+                message, sender=self._sender.addr_spec, recipient=delivery.recipient.address,
+                eight_bit=eight_bit,
+            )  # fmt: skip
         except Exception as error:  # every failure becomes an outcome
             outcome = outcome_for(error)
             log.warning("email delivery %s %s: %s", delivery.id, outcome.outcome, outcome.reason)

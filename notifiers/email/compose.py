@@ -25,14 +25,25 @@ from notifiers.email.headers import message_id, thread_root
 from notifiers.email.render import Rendered
 
 MAX_LINE = 78
+MAX_SMTP_LINE = 998  # octets in a line without its CRLF (RFC 5321 §4.5.3.1.6)
+RAW = ("7bit", "8bit")  # transfer encodings that leave the body as it is
 SIMPLE_ADDRESS = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@[A-Za-z0-9.-]+")
 ADDRESS_HEADERS = frozenset({"From", "To"})
 
 
-def compose(delivery: Delivery, rendered: Rendered, sender: Address, now: datetime) -> bytes:
+def compose(
+    delivery: Delivery,
+    rendered: Rendered,
+    sender: Address,
+    now: datetime,
+    *,
+    eight_bit: bool = False,
+) -> bytes:
     """Return the mail for ``delivery``: From, To, Date, ids, threading, list headers, body.
 
-    Raises ValueError for a header value with a line break (as the email package does).
+    With ``eight_bit`` (the server takes 8BITMIME) bodies go as they are when their lines
+    fit SMTP's 998 octets; otherwise quoted-printable or base64. Raises ValueError for a
+    header value with a line break (as the email package does).
     """
     recipient = delivery.recipient.address
     utf8 = not (recipient.isascii() and sender.addr_spec.isascii())
@@ -53,9 +64,9 @@ def compose(delivery: Delivery, rendered: Rendered, sender: Address, now: dateti
             ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),
         ]
     headers.append(("Auto-Submitted", "auto-generated"))
-    text_cte, text = _encode_body(rendered.text)
-    html_cte, html = _encode_body(rendered.html)
-    boundary = _boundary(text if text_cte == "7bit" else b"", html if html_cte == "7bit" else b"")
+    text_cte, text = _encode_body(rendered.text, eight_bit)
+    html_cte, html = _encode_body(rendered.html, eight_bit)
+    boundary = _boundary(text if text_cte in RAW else b"", html if html_cte in RAW else b"")
     head = b"".join(_header(name, value, utf8) for name, value in headers)
     return b"".join((
         head,
@@ -105,12 +116,14 @@ def _folded(name: str, value: str, utf8: bool) -> bytes:
     return folded.encode("utf-8")
 
 
-def _encode_body(text: str) -> tuple[str, bytes]:
+def _encode_body(text: str, eight_bit: bool) -> tuple[str, bytes]:
     """Return the transfer encoding and the encoded body, with CRLF line endings."""
     lines = text.encode("utf-8").splitlines()  # every line ends with a break, as set_content
     data = b"\n".join(lines) + b"\n"  # made them
     if data.isascii() and all(len(line) <= MAX_LINE for line in lines):
         return "7bit", data.replace(b"\n", b"\r\n")
+    if eight_bit and all(len(line) <= MAX_SMTP_LINE for line in lines):
+        return "8bit", data.replace(b"\n", b"\r\n")
     sniff = b"\n".join(lines[:10]) + b"\n"  # the email package's choice: by the first lines
     if len(binascii.b2a_qp(sniff, istext=True)) <= len(binascii.b2a_base64(sniff)):
         return "quoted-printable", binascii.b2a_qp(data, istext=True).replace(b"\n", b"\r\n")

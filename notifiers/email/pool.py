@@ -46,15 +46,27 @@ class SmtpPool:
             self._idle.put_nowait(client)
         self._timeout = timeout
         self._closed = False
+        # Learned from each new connection's EHLO: can bodies go as 8bit (RFC 6152)?
+        self.eight_bit = False
 
-    async def send(self, message: bytes, *, sender: str, recipient: str) -> None:
-        """Send ``message`` (the mail's bytes) on a pooled connection; SMTP errors propagate."""
+    async def send(
+        self, message: bytes, *, sender: str, recipient: str, eight_bit: bool = False
+    ) -> None:
+        """Send ``message`` (the mail's bytes) on a pooled connection; SMTP errors propagate.
+
+        ``eight_bit`` says the message has 8bit bodies: sent with ``BODY=8BITMIME``.
+        """
         # Non-ASCII addresses need the server's SMTPUTF8, as aiosmtplib's send_message asks.
         options = [] if (sender + recipient).isascii() else ["SMTPUTF8"]
+        if eight_bit:
+            options.append("BODY=8BITMIME")
         async with self._checkout() as client:
             reused = client.is_connected
             if not reused:
-                await _connect(client)
+                await self._open(client)
+            if eight_bit and not client.supports_extension("8bitmime"):
+                # Composed for another server: the retry composes it again, encoded.
+                raise ConnectFailedError("the server does not take 8bit bodies (8BITMIME)")
             try:
                 await client.sendmail(sender, [recipient], message, mail_options=options)
             except SMTPServerDisconnected:
@@ -62,8 +74,17 @@ class SmtpPool:
                     raise
                 log.info("SMTP connection dropped by the server; reconnecting")
                 client.close()
-                await _connect(client)
+                await self._open(client)
                 await client.sendmail(sender, [recipient], message, mail_options=options)
+
+    async def _open(self, client: SMTP) -> None:
+        """Connect and greet, and note whether this server takes 8bit bodies."""
+        await _connect(client)
+        try:
+            await client.ehlo()
+        except (SMTPException, OSError, TimeoutError) as error:
+            raise ConnectFailedError(describe(error)) from error
+        self.eight_bit = client.supports_extension("8bitmime")
 
     @contextlib.asynccontextmanager
     async def _checkout(self) -> AsyncIterator[SMTP]:

@@ -204,3 +204,17 @@ async def test_the_factory_builds_a_working_channel(server: SmtpServer) -> None:
         assert (await mail.send(delivery())).outcome is Outcome.OK
     finally:
         await mail.aclose()
+
+
+async def test_bodies_go_as_8bit_once_the_server_offers_8bitmime(
+    channel: MailChannel, server: SmtpServer
+) -> None:
+    for n in (1, 2):
+        assert (await channel.send(delivery(delivery_id=n, language="ja"))).outcome is Outcome.OK
+    first, second = (
+        {str(part["Content-Transfer-Encoding"]) for part in message.iter_parts()}
+        for message in server.sink.messages
+    )
+    assert "8bit" not in first  # before any connection nothing is known: encoded
+    assert second == {"8bit"}  # aiosmtpd offers 8BITMIME: Japanese text goes as it is
+    assert second and "取引エンジン" in server.sink.messages[1].get_body(("plain",)).get_content()
