@@ -20,10 +20,14 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 
 from monitor.ack_api import build_ack_router
 from monitor.ack_links import AckLinks
+from monitor.admin.access_api import build_access_router
 from monitor.admin.alerts_api import build_alerts_router
+from monitor.admin.audit import AuditMiddleware
+from monitor.admin.auth import AccessGuard
 from monitor.admin.deliveries_api import build_deliveries_router
 from monitor.admin.incidents_api import build_incidents_router
 from monitor.admin.timeline_api import build_timeline_router
+from monitor.admin.token_desk import TokenDesk
 from monitor.agent_api import Ingest, Stored, build_agent_router
 from monitor.alertmanager import build_alertmanager_router
 from monitor.clock import Clock, SystemClock
@@ -191,8 +195,13 @@ def _scheduler(
     )
 
 
-def create_app(services: Services, *, run_checks: bool = True) -> FastAPI:
-    """Return the ASGI app; its lifespan starts and stops the services."""
+def create_app(
+    services: Services, *, run_checks: bool = True, access: AccessGuard | None = None
+) -> FastAPI:
+    """Return the ASGI app; its lifespan starts and stops the services.
+
+    ``access`` authenticates the admin API; by default EXWATCH_ADMIN_TOKEN and stored tokens.
+    """
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -227,6 +236,11 @@ def create_app(services: Services, *, run_checks: bool = True) -> FastAPI:
         title=f"exwatch · {services.config.site.name}", lifespan=lifespan, docs_url="/api/docs"
     )
     app.state.services = services
+    # Inside the snapshot middleware: the public page never passes through the audit.
+    app.add_middleware(
+        AuditMiddleware, database=services.database, clock=services.clock,
+        secrets=(services.admin_token or "",),
+    )  # fmt: skip
     # The public documents: any path of the snapshot, answered before routing (fastest).
     mount(app, services.store)
     app.include_router(build_ingest_router(services.heartbeats))
@@ -236,27 +250,28 @@ def create_app(services: Services, *, run_checks: bool = True) -> FastAPI:
         )
     )
     app.include_router(_operations_router(services))
-    _include_admin(app, services)
+    _include_admin(app, services, access)
     return app
 
 
-def _include_admin(app: FastAPI, services: Services) -> None:
-    """The admin API under /api/admin (bearer EXWATCH_ADMIN_TOKEN)."""
-    token = services.admin_token
-    app.include_router(
-        build_incidents_router(services.responder, services.database, services.clock, token)
-    )
-    app.include_router(build_alerts_router(services.database, token))
-    app.include_router(build_reports_router(services.reports, admin_token=token))
-    app.include_router(build_alertmanager_router(services))
+def _include_admin(app: FastAPI, services: Services, access: AccessGuard | None) -> None:
+    """The admin API under /api/admin: bearer tokens with roles (``monitor.admin.auth``)."""
+    database, clock = services.database, services.clock
+    guard = access or AccessGuard(database, clock, admin_token=services.admin_token)
+    app.state.access = guard
+    app.include_router(build_incidents_router(services.responder, database, clock, guard))
+    app.include_router(build_alerts_router(database, guard))
+    app.include_router(build_reports_router(services.reports, access=guard))
+    app.include_router(build_alertmanager_router(services, guard))
     pages = SubscribePages(PackageLoader("statuspage", "templates"), MESSAGES, choose_language)
-    app.include_router(build_subscriptions_router(services.subscriptions, pages, admin_token=token))
-    app.include_router(build_maintenance_router(services.maintenance, token))
-    app.include_router(build_deliveries_router(services.database, services.clock, token))
-    app.include_router(build_ack_router(services.acks, services.responder, services.clock))
+    app.include_router(build_subscriptions_router(services.subscriptions, pages, access=guard))
+    app.include_router(build_maintenance_router(services.maintenance, guard))
+    app.include_router(build_deliveries_router(database, clock, guard))
+    app.include_router(build_access_router(TokenDesk(database, clock), guard))
+    app.include_router(build_ack_router(services.acks, services.responder, clock))
     app.include_router(
         build_timeline_router(
-            services.database, token, time_zone=services.config.site.time_zone, clock=services.clock
+            database, guard, time_zone=services.config.site.time_zone, clock=clock
         )
     )
 

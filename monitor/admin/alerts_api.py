@@ -16,8 +16,9 @@ from fastapi import APIRouter, Depends, HTTPException, Query
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from monitor.admin.auth import admin_guard
+from monitor.admin.auth import AccessGuard
 from monitor.admin.reading import reading
+from monitor.admin.tokens import VIEWER
 from monitor.storage.alert_reads import (
     AlertRead,
     RegionRead,
@@ -116,10 +117,10 @@ class CheckOut(BaseModel):
     regions: list[RegionOut]
 
 
-def build_alerts_router(database: Database, admin_token: str | None) -> APIRouter:
-    """Return the alert and check read routes under ``/api/admin``, behind the admin token."""
+def build_alerts_router(database: Database, access: AccessGuard) -> APIRouter:
+    """Return the alert and check read routes under ``/api/admin`` (role viewer)."""
     router = APIRouter(
-        prefix="/api/admin", tags=["admin"], dependencies=[Depends(admin_guard(admin_token))]
+        prefix="/api/admin", tags=["admin"], dependencies=[Depends(access.require(VIEWER))]
     )
 
     @router.get("/alerts", summary="Alerts with per-region state and last condition outcomes")

@@ -15,8 +15,9 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, HTTPException, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from monitor.admin.auth import admin_guard
+from monitor.admin.auth import AccessGuard
 from monitor.admin.reading import reading
+from monitor.admin.tokens import RESPONDER, VIEWER
 from monitor.clock import Clock
 from monitor.storage.database import Database
 from monitor.storage.deliveries import (
@@ -76,10 +77,10 @@ class DeliveryCount(BaseModel):
     count: int
 
 
-def build_deliveries_router(database: Database, clock: Clock, admin_token: str | None) -> APIRouter:
-    """Return the router for ``/api/admin/deliveries``."""
+def build_deliveries_router(database: Database, clock: Clock, access: AccessGuard) -> APIRouter:
+    """Return the router for ``/api/admin/deliveries`` (reads: viewer; retry: responder)."""
     router = APIRouter(
-        prefix="/api/admin", tags=["admin"], dependencies=[Depends(admin_guard(admin_token))]
+        prefix="/api/admin", tags=["admin"], dependencies=[Depends(access.require(VIEWER))]
     )
 
     @router.get("/deliveries", summary="Deliveries by status and channel (dead letters)")
@@ -103,6 +104,7 @@ def build_deliveries_router(database: Database, clock: Clock, admin_token: str |
     router.add_api_route(
         "/deliveries/{delivery_id}/retry", _retry(database, clock), methods=["POST"],
         summary="Send a dead delivery again (fresh attempts)",
+        dependencies=[Depends(access.require(RESPONDER))],
     )  # fmt: skip
     return router
 

@@ -7,7 +7,7 @@ cannot happen (resolve a resolved incident) 409 with the reason, bad fields 422.
 """
 
 # No ``from __future__ import annotations``: the routes' parameter types are built inside
-# build_incidents_router (the token is known only then) and FastAPI must see them evaluated.
+# build_incidents_router (the guard is known only then) and FastAPI must see them evaluated.
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Annotated, Any, Literal
@@ -17,7 +17,8 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from monitor.admin.auth import admin_guard
+from monitor.admin.auth import AccessGuard
+from monitor.admin.tokens import RESPONDER, VIEWER
 from monitor.clock import Clock
 from monitor.domain import ComponentStatus, IncidentStatus, Severity
 from monitor.responder import ActionRefusedError, ManualIncident, Responder
@@ -106,15 +107,16 @@ Action = Callable[[], Awaitable[Any]]
 
 
 def build_incidents_router(
-    responder: Responder, database: Database, clock: Clock, admin_token: str | None
+    responder: Responder, database: Database, clock: Clock, access: AccessGuard
 ) -> APIRouter:
-    """Return the incident and override routes."""
+    """Return the incident and override routes (reads: viewer; changes: responder)."""
     router = APIRouter(prefix="/api/admin", tags=["admin: incidents"])
-    actor = Annotated[str, Depends(admin_guard(admin_token))]
+    viewer = Annotated[str, Depends(access.require(VIEWER))]
+    actor = Annotated[str, Depends(access.require(RESPONDER))]
 
     @router.get("/incidents", summary="List incidents, newest first")
     async def incidents(
-        _: actor,
+        _: viewer,
         state: Literal["open", "resolved", "all"] = "open",
         limit: Annotated[int, Query(ge=1, le=500)] = 50,
     ) -> JSONResponse:
@@ -123,7 +125,7 @@ def build_incidents_router(
         return JSONResponse(jsonable_encoder({"incidents": rows}))
 
     @router.get("/incidents/{incident_id}", summary="One incident with components, updates, alerts")
-    async def incident(incident_id: IncidentId, _: actor) -> JSONResponse:
+    async def incident(incident_id: IncidentId, _: viewer) -> JSONResponse:
         return await _detail(database, incident_id)
 
     @router.post("/incidents", status_code=201, summary="Open an incident by hand")

@@ -22,7 +22,8 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from monitor.admin.auth import admin_guard
+from monitor.admin.auth import AccessGuard
+from monitor.admin.tokens import VIEWER
 from monitor.clock import Clock, SystemClock
 from monitor.report import UnknownFormatError, as_file, export_format, load_report, render
 from monitor.report.as_json import event_document
@@ -52,14 +53,14 @@ class RequestError(Exception):
 
 def build_timeline_router(
     database: Database,
-    admin_token: str | None,
+    access: AccessGuard,
     *,
     time_zone: str = "Asia/Tokyo",
     clock: Clock | None = None,
 ) -> APIRouter:
     """Return the timeline and export routes; exports show times in ``time_zone``."""
     router = APIRouter(
-        prefix="/api/admin", tags=["admin"], dependencies=[Depends(admin_guard(admin_token))]
+        prefix="/api/admin", tags=["admin"], dependencies=[Depends(access.require(VIEWER))]
     )
     zone, now = ZoneInfo(time_zone), (clock or SystemClock()).now
 

@@ -14,7 +14,8 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import SQLAlchemyError
 
-from monitor.admin.auth import admin_guard
+from monitor.admin.auth import AccessGuard
+from monitor.admin.tokens import RESPONDER
 from monitor.alertmanager.intake import Intake, Outcome, Plan
 from monitor.alertmanager.payload import PayloadError, parse_payload
 from monitor.clock import Clock
@@ -43,14 +44,9 @@ class AlertmanagerServices(Protocol):
         """Where time comes from."""
         ...
 
-    @property
-    def admin_token(self) -> str | None:
-        """The bearer token Alertmanager presents (EXWATCH_ADMIN_TOKEN)."""
-        ...
 
-
-def build_alertmanager_router(services: AlertmanagerServices) -> APIRouter:
-    """Return the webhook route; it answers 503 while no admin token is configured."""
+def build_alertmanager_router(services: AlertmanagerServices, access: AccessGuard) -> APIRouter:
+    """Return the webhook route; it admits EXWATCH_ADMIN_TOKEN or a responder's token."""
     router = APIRouter()
     intake = Intake(
         services.engine.book,
@@ -63,7 +59,7 @@ def build_alertmanager_router(services: AlertmanagerServices) -> APIRouter:
     @router.post(
         "/api/alertmanager",
         summary="Alertmanager webhook receiver (payload version 4)",
-        dependencies=[Depends(admin_guard(services.admin_token))],
+        dependencies=[Depends(access.require(RESPONDER))],
     )
     async def receive(request: Request) -> JSONResponse:
         try:

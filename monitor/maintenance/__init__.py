@@ -7,7 +7,7 @@ Wiring (in ``monitor.app``)::
         config=services.config, clock=services.clock,
     )
     services.ticker.register("maintenance", maintenance.tick)
-    app.include_router(build_maintenance_router(maintenance, services.admin_token))
+    app.include_router(build_maintenance_router(maintenance, access))
 """
 
 from monitor.maintenance.api import build_maintenance_router

@@ -6,13 +6,14 @@ field that cannot be used 422 naming it (FastAPI's shape: ``detail[].loc`` ends 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 
-from monitor.admin.auth import admin_guard
+from monitor.admin.auth import AccessGuard, granted
+from monitor.admin.tokens import RESPONDER, VIEWER
 from monitor.maintenance.errors import (
     ConflictError,
     InvalidFieldError,
@@ -35,8 +36,8 @@ PREFIX = "/api/admin/maintenance"
 
 
 def _caller(request: Request) -> str:
-    """Who is asking, as the router's token check found (the timeline's actor)."""
-    return str(request.state.maintenance_actor)
+    """Who is asking, as the router's token check found (the timeline's actor); a responder+."""
+    return granted(request, RESPONDER)
 
 
 Actor = Annotated[str, Depends(_caller)]
@@ -46,25 +47,15 @@ SeriesId = Annotated[int, Path(ge=1, le=_BIGGEST_ID)]
 SeriesFilter = Annotated[int | None, Query(ge=1, le=_BIGGEST_ID)]
 
 
-def build_maintenance_router(service: MaintenanceService, admin_token: str | None) -> APIRouter:
-    """Return the maintenance routes; every one needs the admin token."""
+def build_maintenance_router(service: MaintenanceService, access: AccessGuard) -> APIRouter:
+    """Return the maintenance routes: reads need a viewer, changes (naming an actor) a responder."""
     router = APIRouter(
-        prefix=PREFIX, tags=["maintenance"], dependencies=[Depends(_authenticated(admin_token))]
+        prefix=PREFIX, tags=["maintenance"], dependencies=[Depends(access.require(VIEWER))]
     )
     _series_routes(router, service)  # first: "/series" must not be read as a window id
     _window_routes(router, service)
     _transition_routes(router, service)
     return router
-
-
-def _authenticated(admin_token: str | None) -> Callable[[Request, str], None]:
-    guard = admin_guard(admin_token)
-
-    # A default, not Annotated: the annotation would be a string naming a local (``guard``).
-    def authenticated(request: Request, caller: str = Depends(guard)) -> None:
-        request.state.maintenance_actor = caller
-
-    return authenticated
 
 
 def _series_routes(router: APIRouter, service: MaintenanceService) -> None:

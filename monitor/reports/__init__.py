@@ -4,7 +4,7 @@ Wiring (``monitor.app``)::
 
     desk = ReportDesk(database, engine, config, clock, key=report_key)
     ticker.register("user_reports", desk.tick)
-    app.include_router(build_reports_router(desk, admin_token=admin_token))
+    app.include_router(build_reports_router(desk, access=access))
 """
 
 from monitor.reports.api import build_reports_router

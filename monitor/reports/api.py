@@ -2,7 +2,7 @@
 
 A JSON post is answered with JSON (201, or a 4xx naming the field); a form post from the
 status page with a 303 back to the page, or a short page saying what to fix. Reports are
-never shown publicly: only ``GET /api/admin/reports`` (admin token) lists them.
+never shown publicly: only ``GET /api/admin/reports`` (role viewer) lists them.
 """
 
 from __future__ import annotations
@@ -15,12 +15,13 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from pydantic import AwareDatetime
 
-from monitor.admin.auth import admin_guard
+from monitor.admin.auth import AccessGuard
+from monitor.admin.tokens import VIEWER
 from monitor.reports.desk import Listing, Refused, ReportDesk
 from monitor.reports.intake import Problem, component_problem, is_form, read_submission
 
 
-def build_reports_router(desk: ReportDesk, *, admin_token: str | None) -> APIRouter:
+def build_reports_router(desk: ReportDesk, *, access: AccessGuard) -> APIRouter:
     """Return the public report route and the admin listing of reports."""
     router = APIRouter()
 
@@ -45,7 +46,7 @@ def build_reports_router(desk: ReportDesk, *, admin_token: str | None) -> APIRou
     @router.get(
         "/api/admin/reports",
         summary="User reports and counts per component (admin)",
-        dependencies=[Depends(admin_guard(admin_token))],
+        dependencies=[Depends(access.require(VIEWER))],
     )
     async def list_reports(
         component: Annotated[str | None, Query(max_length=64)] = None,

@@ -352,3 +352,33 @@ deliveries = Table(
     Index(None, "status", "next_attempt_at"),
     Index(None, "channel", "recipient", "thread_key"),
 )
+
+# API tokens (#7): only the SHA-256 of each token is kept; the token is shown once at creation.
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("name", String(100), nullable=False),
+    Column("role", String(16), nullable=False),  # viewer, responder, admin
+    Column("token_hash", String(64), nullable=False, unique=True),  # hex SHA-256
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=True),
+    Column("revoked_at", UTCDateTime, nullable=True),
+    Column("last_used_at", UTCDateTime, nullable=True),
+)
+
+# Every write through the admin API and the CLI (#7): who, what, when and from where.
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("actor", String(120), nullable=False),  # "admin", "token:NAME", "cli:USER"
+    Column("role", String(16), nullable=True),
+    Column("method", String(10), nullable=False),
+    Column("route", String(300), nullable=False),  # the path template, or "cli tokens create"
+    Column("summary", Text, nullable=True),  # the change, secrets redacted, at most ~1 kB
+    Column("client", String(100), nullable=True),
+    Column("status", Integer, nullable=True),
+    Index(None, "at"),
+)

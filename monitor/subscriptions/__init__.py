@@ -5,7 +5,7 @@ Wiring (``monitor.app``; the key comes from ``EXWATCH_SUBSCRIPTION_KEY``, at lea
     subscriptions = SubscriptionService(database, config, clock, key=subscription_key)
     ticker.register("subscriptions", subscriptions.tick)
     pages = SubscribePages(PackageLoader("statuspage", "templates"), MESSAGES, choose_language)
-    app.include_router(build_subscriptions_router(subscriptions, pages, admin_token=token))
+    app.include_router(build_subscriptions_router(subscriptions, pages, access=access))
 
 The mail channel (#6) answers each ``subscription_confirmation_requested`` timeline event with
 ``confirmation_mail(subscriber_id)``, pages through ``recipients(component_ids)`` for incident

@@ -31,7 +31,8 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse
 
-from monitor.admin.auth import admin_guard
+from monitor.admin.auth import AccessGuard
+from monitor.admin.tokens import ADMIN
 from monitor.storage.subscribers import STATES, SubscriberRow
 from monitor.subscriptions.forms import (
     Problem,
@@ -132,7 +133,7 @@ MakeContext = Callable[[Request], _Context]
 
 
 def build_subscriptions_router(
-    service: SubscriptionService, pages: SubscribePages, *, admin_token: str | None
+    service: SubscriptionService, pages: SubscribePages, *, access: AccessGuard
 ) -> APIRouter:
     """Return the public, token-held and admin routes of subscriptions."""
     router = APIRouter()
@@ -144,7 +145,7 @@ def build_subscriptions_router(
     _confirm_routes(router, context)
     _manage_routes(router, context)
     _unsubscribe_routes(router, context)
-    _admin_routes(router, service, admin_token)
+    _admin_routes(router, service, access)
     return router
 
 
@@ -267,8 +268,8 @@ def _unsubscribe_routes(router: APIRouter, context: MakeContext) -> None:
         )  # fmt: skip
 
 
-def _admin_routes(router: APIRouter, service: SubscriptionService, admin_token: str | None) -> None:
-    guard: Callable[..., str] = admin_guard(admin_token)
+def _admin_routes(router: APIRouter, service: SubscriptionService, access: AccessGuard) -> None:
+    guard: Callable[..., Any] = access.require(ADMIN)
 
     @router.get(
         "/api/admin/subscribers",

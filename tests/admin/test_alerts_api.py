@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
 from monitor.admin.alerts_api import build_alerts_router
+from monitor.admin.auth import AccessGuard
 from monitor.app import Services, build_services, create_app
 from monitor.config import Config, parse_config
 from monitor.domain import ComponentStatus
@@ -243,7 +244,9 @@ async def test_a_check_shows_its_regions_whether_or_not_it_alerts(admin: Admin) 
 async def test_a_database_that_does_not_answer_is_503_not_a_traceback() -> None:
     database = Database(UNREACHABLE_DATABASE_URL)
     app = FastAPI()
-    app.include_router(build_alerts_router(database, TOKEN))
+    app.include_router(
+        build_alerts_router(database, AccessGuard(database, FakeClock(), admin_token=TOKEN))
+    )
     try:
         async with httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app), base_url="http://t"

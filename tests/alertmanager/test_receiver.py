@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 from sqlalchemy import text
 
+from monitor.admin.auth import AccessGuard
 from monitor.alertmanager import build_alertmanager_router
 from monitor.alertmanager.payload import label_fingerprint
 from monitor.app import build_services
@@ -332,7 +333,9 @@ async def test_an_unreachable_database_is_503(clock: FakeClock) -> None:
         make_config(), database, clock, metrics_registry=CollectorRegistry(), admin_token="t"
     )
     app = FastAPI()
-    app.include_router(build_alertmanager_router(services))
+    app.include_router(
+        build_alertmanager_router(services, AccessGuard(database, clock, admin_token="t"))
+    )
     receiver = Receiver(app, services, database, clock)
     try:
         response = await receiver.post(FIRE0, headers={"authorization": "Bearer t"})

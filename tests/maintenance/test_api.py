@@ -9,21 +9,23 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from monitor.maintenance import MaintenanceService, build_maintenance_router
+from monitor.admin.auth import AccessGuard
+from monitor.maintenance import build_maintenance_router
 from tests.maintenance.support import AUTH, TOKEN, World
 
 HOUR = timedelta(hours=1)
 
 
-def app_for(maintenance: MaintenanceService, token: str | None = TOKEN) -> FastAPI:
+def app_for(world: World, token: str | None = TOKEN) -> FastAPI:
     app = FastAPI()
-    app.include_router(build_maintenance_router(maintenance, token))
+    access = AccessGuard(world.database, world.clock, admin_token=token)
+    app.include_router(build_maintenance_router(world.maintenance, access))
     return app
 
 
 @pytest.fixture
 def app(world: World) -> FastAPI:
-    return app_for(world.maintenance)
+    return app_for(world)
 
 
 async def call(
@@ -71,7 +73,7 @@ async def test_every_route_needs_the_token(world: World, app: FastAPI) -> None:
         transport=httpx.ASGITransport(app=app), base_url="http://t"
     ) as client:
         assert (await client.get("/api/admin/maintenance", headers=wrong)).status_code == 401
-    off = app_for(world.maintenance, token=None)
+    off = app_for(world, token=None)
     assert (await call(off, "GET", "/api/admin/maintenance")).status_code == 503
 
 

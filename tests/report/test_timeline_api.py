@@ -15,6 +15,7 @@ import pytest
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
+from monitor.admin.auth import AccessGuard
 from monitor.admin.timeline_api import build_timeline_router
 from monitor.app import build_services, create_app
 from monitor.storage.database import Database
@@ -174,7 +175,8 @@ async def test_an_open_manual_incident_exports_too(served: Served) -> None:
 async def test_a_database_that_does_not_answer_is_a_503() -> None:
     unreachable = Database(UNREACHABLE_DATABASE_URL)
     app = FastAPI()
-    app.include_router(build_timeline_router(unreachable, "t"))
+    access = AccessGuard(unreachable, FakeClock(), admin_token="t")
+    app.include_router(build_timeline_router(unreachable, access))
     served = Served(app, EngineIncident(1, START, START, START), 2)
     try:
         for path in ("/api/admin/incidents/1/timeline", "/api/admin/timeline",
