@@ -4,25 +4,23 @@ tokens create/list/revoke and audit."""
 from __future__ import annotations
 
 import asyncio
-import getpass
 import json
 import os
 import signal
 import sys
-from collections.abc import Awaitable, Callable, Coroutine
-from datetime import datetime
+from collections.abc import Coroutine
 from pathlib import Path
-from typing import Annotated, Any, NoReturn, TypeVar
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import typer
 import uvloop
 from sqlalchemy.exc import SQLAlchemyError
 
-from monitor.admin.token_desk import Caller, CreatedToken, TokenDesk, TokenRequestError
-from monitor.admin.tokens import ROLES
 from monitor.agent import AgentSettings, BufferInUseError, run_agent
 from monitor.app import build_services, create_app, site_view
+from monitor.cli_access import audit, tokens_app
+from monitor.cli_support import fail, open_database
 from monitor.clock import SystemClock
 from monitor.config import Config, ConfigError, json_schema, load_config
 from monitor.config.models import Site
@@ -31,13 +29,10 @@ from monitor.report import FORMATS, UnknownFormatError, as_file, export_format, 
 from monitor.reports.limits import MIN_KEY_BYTES
 from monitor.server import configure_logging, port_problem, uvicorn_server
 from monitor.static_export import ExportLoop, ExportSetupError, Timing, open_existing
-from monitor.storage.api_tokens import TokenRow
-from monitor.storage.audit import AuditRow
-from monitor.storage.database import Database, DatabaseUrlError, database_url, safe_url
-from monitor.storage.migrate import current_revision, open_upgraded
+from monitor.storage.database import database_url, safe_url
+from monitor.storage.migrate import current_revision
 from monitor.storage.timeline_reads import MAX_ID
 from monitor.subscriptions.tokens import MIN_KEY_BYTES as SUBSCRIPTION_KEY_BYTES
-from probes import parse_duration
 from statuspage.export import ExportReport, SiteWriter, sweep_temporary_files
 from statuspage.fast_protocol import snapshot_protocol
 from statuspage.snapshot import RenderProcess
@@ -49,9 +44,8 @@ db_app = typer.Typer(no_args_is_help=True, help="Database commands.")
 app.add_typer(db_app, name="db")
 incidents_app = typer.Typer(no_args_is_help=True, help="Incident commands.")
 app.add_typer(incidents_app, name="incidents")
-tokens_app = typer.Typer(no_args_is_help=True, help="API tokens of the admin API.")
 app.add_typer(tokens_app, name="tokens")
-T = TypeVar("T")
+app.command("audit")(audit)
 
 ConfigOption = Annotated[Path, typer.Option("--config", "-c", help="the YAML config file")]
 HostOption = Annotated[str, typer.Option(help="address to listen on")]
@@ -101,7 +95,7 @@ def agent(
     try:
         settings = AgentSettings(server, region, token, buffer_dir)
     except ValueError as error:
-        _fail([f"agent: {error}"])
+        fail([f"agent: {error}"])
     raise typer.Exit(_until_stopped(_agent(settings)))
 
 
@@ -176,7 +170,7 @@ def incidents_export(
     try:
         chosen = export_format(format).name
     except UnknownFormatError as error:
-        _fail([f"--format: {error}"])
+        fail([f"--format: {error}"])
     number = _incident_number(incident_id)
     zone = _report_zone(time_zone, config)
     text = uvloop.run(_export_text(number, chosen, zone))
@@ -185,62 +179,6 @@ def incidents_export(
     else:
         _write_export(output, as_file(text, chosen))
         typer.echo(f"incident #{number} exported as {chosen} to {output}", err=True)
-
-
-@tokens_app.command("create")
-def tokens_create(
-    name: Annotated[str, typer.Option(help="who or what holds the token, e.g. alice or ci")],
-    role: Annotated[str, typer.Option(help=f"one of {', '.join(ROLES)}")],
-    expires: Annotated[
-        str | None, typer.Option(help="how long it lasts, e.g. 90d (default: until revoked)")
-    ] = None,
-) -> None:
-    """Create an API token and print it once: only its hash is stored."""
-    expires_in = _expiry(expires)
-
-    async def create(desk: TokenDesk) -> CreatedToken:
-        return await desk.create(name, role, expires_in=expires_in, caller=_cli_caller())
-
-    try:
-        made = uvloop.run(_with_desk(create))
-    except TokenRequestError as error:
-        _fail([f"--{error}"])
-    until = made.expires_at.isoformat() if made.expires_at else "never"
-    typer.echo(f"token {made.id} {made.name!r} ({made.role}), expires {until}.", err=True)
-    typer.echo("Store it now: it is shown only this once.", err=True)
-    typer.echo(made.token)
-
-
-@tokens_app.command("list")
-def tokens_list() -> None:
-    """List the API tokens (never their secrets) and whether each is active."""
-    rows = uvloop.run(_with_desk(lambda desk: desk.tokens()))
-    now = SystemClock().now()
-    typer.echo("id  name  role  state  created  expires  last used")
-    for row in rows:
-        typer.echo(_token_line(row, now))
-
-
-@tokens_app.command("revoke")
-def tokens_revoke(
-    token_id: Annotated[int, typer.Argument(metavar="ID", min=1, help="the token's id")],
-) -> None:
-    """Revoke token ID: it stops working at once."""
-    done = uvloop.run(_with_desk(lambda desk: desk.revoke(token_id, caller=_cli_caller())))
-    if not done:
-        typer.echo(f"no active token {token_id}", err=True)
-        raise typer.Exit(1)
-    typer.echo(f"token {token_id} revoked")
-
-
-@app.command("audit")
-def audit(
-    limit: Annotated[int, typer.Option(min=1, max=10_000, help="how many entries")] = 50,
-) -> None:
-    """Print the newest audit log entries (writes through the admin API and the CLI)."""
-    rows = uvloop.run(_with_desk(lambda desk: desk.audit(after_id=None, limit=limit)))
-    for row in rows:
-        typer.echo(_audit_line(row))
 
 
 def main() -> None:
@@ -324,7 +262,7 @@ async def _agent(settings: AgentSettings) -> int:
     try:
         await run_agent(settings, stop=stop)
     except BufferInUseError as error:
-        _fail([f"agent: {error}"])
+        fail([f"agent: {error}"])
     return 0
 
 
@@ -334,13 +272,13 @@ async def _export(
     try:
         database = await open_existing(database_url())
     except ExportSetupError as error:
-        _fail([f"export: {error}"])
+        fail([f"export: {error}"])
     try:
         loop = ExportLoop(database, site_view(config), SystemClock(), writer, timing)
         try:
             _say_exported(out, await loop.once(), always=True)
         except (ExportSetupError, SQLAlchemyError, OSError) as error:
-            _fail([f"export: {error}"])
+            fail([f"export: {error}"])
         if watch:
             typer.echo(f"exwatch: watching for changes every {timing.poll:g} s", err=True)
             await loop.watch(_stop_on_signals(), lambda report: _say_exported(out, report))
@@ -361,13 +299,13 @@ def _say_exported(out: Path, report: ExportReport, *, always: bool = False) -> N
 def _prepare_out(out: Path) -> None:
     """Make sure OUT is a directory we can write to, and clear what a killed export left."""
     if out.exists() and not out.is_dir():
-        _fail([f"--out: {out} is not a directory"])
+        fail([f"--out: {out} is not a directory"])
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as error:
-        _fail([f"--out: cannot create {out}: {error.strerror or error}"])
+        fail([f"--out: cannot create {out}: {error.strerror or error}"])
     if not os.access(out, os.W_OK | os.X_OK):
-        _fail([f"--out: cannot write to {out}"])
+        fail([f"--out: cannot write to {out}"])
     sweep_temporary_files(out)
 
 
@@ -377,62 +315,6 @@ def _stop_on_signals() -> asyncio.Event:
     for number in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(number, stop.set)
     return stop
-
-
-async def open_database() -> Database:
-    """Open EXWATCH_DATABASE_URL with its schema up to date, or exit naming the problem."""
-    url = database_url()
-    try:
-        return await open_upgraded(url)
-    except DatabaseUrlError as error:
-        _fail([str(error)])
-    except (SQLAlchemyError, OSError) as error:
-        _fail([f"cannot open the database {safe_url(url)}: {error}"])
-
-
-async def _with_desk(work: Callable[[TokenDesk], Awaitable[T]]) -> T:
-    """Run ``work`` on a token desk over EXWATCH_DATABASE_URL."""
-    database = await open_database()
-    try:
-        return await work(TokenDesk(database, SystemClock()))
-    except (SQLAlchemyError, OSError) as error:
-        _fail([f"cannot use the database {safe_url(database.url)}: {error}"])
-    finally:
-        await database.close()
-
-
-def _expiry(text: str | None) -> float | None:
-    if text is None:
-        return None
-    try:
-        return parse_duration(text)
-    except ValueError as error:
-        _fail([f"--expires: {error}"])
-
-
-def _cli_caller() -> Caller:
-    """The operating-system user running the CLI, for the audit log."""
-    try:
-        user = getpass.getuser()
-    except (OSError, KeyError):
-        user = "unknown"
-    return Caller(actor=f"cli:{user}", client="cli")
-
-
-def _token_line(row: TokenRow, now: datetime) -> str:
-    state = "revoked" if row.revoked_at else "active" if row.usable(now) else "expired"
-    stamps = [row.created_at, row.expires_at, row.last_used_at]
-    when = [s.isoformat(timespec="seconds") if s else "-" for s in stamps]
-    return "  ".join([str(row.id), row.name, row.role, state, *when])
-
-
-def _audit_line(row: AuditRow) -> str:
-    entry = row.entry
-    fields = [
-        str(row.id), entry.at.isoformat(timespec="seconds"), entry.actor, entry.role or "-",
-        entry.method, entry.route, str(entry.status), entry.client or "-", entry.summary or "",
-    ]  # fmt: skip
-    return "  ".join(fields)
 
 
 async def _upgrade_only() -> str | None:
@@ -448,7 +330,7 @@ async def _export_text(incident_id: int, chosen: str, zone: ZoneInfo) -> str:
     try:
         report = await load_report(database, incident_id, now=SystemClock().now())
     except (SQLAlchemyError, OSError) as error:
-        _fail([f"cannot read the database {safe_url(database.url)}: {error}"])
+        fail([f"cannot read the database {safe_url(database.url)}: {error}"])
     finally:
         await database.close()
     if report is None:
@@ -461,7 +343,7 @@ def _write_export(output: Path, content: bytes) -> None:
     try:
         output.write_bytes(content)
     except OSError as error:
-        _fail([f"--output: cannot write {output}: {error.strerror or error}"])
+        fail([f"--output: cannot write {output}: {error.strerror or error}"])
 
 
 def _print_quietly(text: str) -> None:
@@ -477,7 +359,7 @@ def _print_quietly(text: str) -> None:
 def _incident_number(text: str) -> int:
     digits = text.removeprefix("#")
     if not (digits.isascii() and digits.isdigit()) or not 0 < int(digits) <= MAX_ID:
-        _fail([f"ID: {text!r} is not an incident number (a positive whole number, e.g. 12)"])
+        fail([f"ID: {text!r} is not an incident number (a positive whole number, e.g. 12)"])
     return int(digits)
 
 
@@ -488,26 +370,20 @@ def _report_zone(name: str | None, config: Path | None) -> ZoneInfo:
     try:
         return ZoneInfo(chosen)
     except (ZoneInfoNotFoundError, ValueError):
-        _fail([f"--time-zone: unknown time zone {chosen!r} (use an IANA name such as Asia/Tokyo)"])
+        fail([f"--time-zone: unknown time zone {chosen!r} (use an IANA name such as Asia/Tokyo)"])
 
 
 def _load_or_exit(path: Path) -> Config:
     try:
         return load_config(path)
     except ConfigError as error:
-        _fail([f"{error.source}: invalid config", *error.problems])
+        fail([f"{error.source}: invalid config", *error.problems])
 
 
 def _exit_if_port_taken(host: str, port: int) -> None:
     problem = port_problem(host, port)
     if problem:
-        _fail([problem])
-
-
-def _fail(lines: list[str]) -> NoReturn:
-    for line in lines:
-        print(line, file=sys.stderr)
-    raise typer.Exit(2)
+        fail([problem])
 
 
 if __name__ == "__main__":
