@@ -8,7 +8,7 @@ import logging
 import os
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -203,37 +203,10 @@ def create_app(
     ``access`` authenticates the admin API; by default EXWATCH_ADMIN_TOKEN and stored tokens.
     """
 
-    @asynccontextmanager
-    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        await services.engine.start()
-        await services.heartbeats.load()
-        await services.publisher.publish_now()
-        for background in (
-            services.publisher,
-            services.loop_lag,
-            services.writer,
-            services.retention,
-            services.ticker,
-            services.notifications,
-        ):
-            background.start()
-        if run_checks:
-            services.scheduler.start()
-        try:
-            yield
-        finally:
-            await _stop_all(
-                services.notifications,
-                services.ticker,
-                services.scheduler,
-                services.retention,
-                services.writer,
-                services.loop_lag,
-                services.publisher,
-            )
-
     app = FastAPI(
-        title=f"exwatch · {services.config.site.name}", lifespan=lifespan, docs_url="/api/docs"
+        title=f"exwatch · {services.config.site.name}",
+        lifespan=_lifespan(services, run_checks=run_checks),
+        docs_url="/api/docs",
     )
     app.state.services = services
     # Inside the snapshot middleware: the public page never passes through the audit.
@@ -252,6 +225,36 @@ def create_app(
     app.include_router(_operations_router(services))
     _include_admin(app, services, access)
     return app
+
+
+def _lifespan(
+    services: Services, *, run_checks: bool
+) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """Start the background parts (and the checks, unless told not to); stop them in order."""
+    background = (
+        services.publisher, services.loop_lag, services.writer, services.retention,
+        services.ticker, services.notifications,
+    )  # fmt: skip
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await services.engine.start()
+        await services.heartbeats.load()
+        await services.publisher.publish_now()
+        for part in background:
+            part.start()
+        if run_checks:
+            services.scheduler.start()
+        try:
+            yield
+        finally:
+            # The scheduler stops before the writer it feeds; the page's publisher last.
+            await _stop_all(
+                services.notifications, services.ticker, services.scheduler, services.retention,
+                services.writer, services.loop_lag, services.publisher,
+            )  # fmt: skip
+
+    return lifespan
 
 
 def _include_admin(app: FastAPI, services: Services, access: AccessGuard | None) -> None:

@@ -9,7 +9,6 @@ the queue with fresh attempts (409 if it is not dead).
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query
@@ -43,29 +42,10 @@ class DeliveryFilters(BaseModel):
     limit: int = Field(default=100, ge=1, le=MAX_LIMIT)
 
 
-class DeliveryOut(BaseModel):
-    """One delivery: the event it tells, where it goes, and how it went."""
-
-    model_config = ConfigDict(from_attributes=True)
-
-    id: int
-    event_id: int
-    channel: str
-    recipient: str
-    thread_key: str | None
-    status: str
-    attempts: int
-    next_attempt_at: datetime
-    last_error: str | None
-    external_id: str | None
-    created_at: datetime
-    sent_at: datetime | None
-
-
 class DeliveryList(BaseModel):
     """A page of deliveries; ``next_after_id`` continues the listing (null at the end)."""
 
-    deliveries: list[DeliveryOut]
+    deliveries: list[DeliveryRow]
     next_after_id: int | None
 
 
@@ -91,9 +71,7 @@ def build_deliveries_router(database: Database, clock: Clock, access: AccessGuar
                 after_id=filters.after_id, limit=filters.limit,
             )  # fmt: skip
         more = len(rows) == filters.limit
-        return DeliveryList(
-            deliveries=[_out(r) for r in rows], next_after_id=rows[-1].id if more else None
-        )
+        return DeliveryList(deliveries=rows, next_after_id=rows[-1].id if more else None)
 
     @router.get("/deliveries/counts", summary="How many deliveries per channel and status")
     async def counts() -> list[DeliveryCount]:
@@ -110,7 +88,7 @@ def build_deliveries_router(database: Database, clock: Clock, access: AccessGuar
 
 
 def _retry(database: Database, clock: Clock) -> Callable[..., object]:
-    async def retry(delivery_id: int) -> DeliveryOut:
+    async def retry(delivery_id: int) -> DeliveryRow:
         async with reading(database) as session:
             found = await get_delivery(session=session, delivery_id=delivery_id)
             if found is None:
@@ -119,10 +97,6 @@ def _retry(database: Database, clock: Clock) -> Callable[..., object]:
                 raise HTTPException(409, f"delivery {delivery_id} is {found.status}, not dead")
             again = await get_delivery(session=session, delivery_id=delivery_id)
         assert again is not None
-        return _out(again)
+        return again
 
     return retry
-
-
-def _out(row: DeliveryRow) -> DeliveryOut:
-    return DeliveryOut.model_validate(row)
