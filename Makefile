@@ -16,6 +16,9 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/exwatch demo $(ARGS)
 
+# Two workers (this machine's cores); PYTEST_ARGS="-n 0 …" runs in one process.
+PYTEST_ARGS ?= -n 2
+
 test: lint
 	$(BIN)/pytest $(PYTEST_ARGS)
 

@@ -19,9 +19,8 @@ _PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="robots" content="noindex"><title>{title}</title>
-<style>body{{font:16px/1.5 system-ui,sans-serif;max-width:36rem;margin:2rem auto;padding:0 1rem}}
-button{{font-size:1.1rem;padding:.6rem 1.4rem}}</style></head>
-<body><main><h1>{title}</h1>{body}</main></body></html>"""
+<link rel="stylesheet" href="/static/style.css"></head>
+<body><main class="wrap ack"><h1>{title}</h1>{body}</main></body></html>"""
 
 
 def build_ack_router(links: AckLinks, responder: Responder, clock: Clock) -> APIRouter:

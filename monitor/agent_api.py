@@ -19,8 +19,11 @@ from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from monitor.config import CheckConfig, Config
+from monitor.admin.responses import request_body
+from monitor.agent_api_docs import CHECKS_ANSWERS, RESULTS_ANSWERS, Accepted, AssignedChecks
+from monitor.config import CheckConfig
 from monitor.config.models import LOCAL_REGION
+from monitor.reload.live import ConfigSource, live_config
 from probes import ConditionOutcome, ProbeResult
 
 Ingest = Callable[[CheckConfig, ProbeResult, str, datetime], Awaitable[None]]
@@ -100,7 +103,7 @@ class RecentKeys:
 
 
 def build_agent_router(
-    config: Config, token: str | None, ingest: Ingest, stored: Stored
+    config: ConfigSource, token: str | None, ingest: Ingest, stored: Stored
 ) -> APIRouter:
     """Return the agent routes; without a token configured they answer 503.
 
@@ -108,10 +111,14 @@ def build_agent_router(
     of recent keys does not survive a restart, and a batch resent across one must count once.
     """
     router = APIRouter(prefix="/api/agent")
-    checks = {c.id: c for c in config.checks}
+    live = live_config(config)  # agents get the checks in force: a reload reaches them too
+    current = live.derived(lambda c: {check.id: check for check in c.checks})
     seen = RecentKeys()
 
-    @router.get("/checks", summary="The checks a region's agents run")
+    @router.get(
+        "/checks", summary="The checks a region's agents run",
+        response_model=AssignedChecks, responses=CHECKS_ANSWERS,
+    )  # fmt: skip
     async def region_checks(
         region: str = Query(min_length=1), authorization: str | None = Header(None)
     ) -> JSONResponse:
@@ -119,13 +126,16 @@ def build_agent_router(
             return problem
         assigned = [
             c.model_dump(mode="json")
-            for c in config.checks
+            for c in live.current.checks
             if region in c.regions and region != LOCAL_REGION
         ]
         version = hashlib.sha256(json.dumps(assigned, sort_keys=True).encode()).hexdigest()[:16]
         return JSONResponse({"version": version, "checks": assigned})
 
-    @router.post("/results", summary="A batch of results from a region's agent")
+    @router.post(
+        "/results", summary="A batch of results from a region's agent",
+        response_model=Accepted, responses=RESULTS_ANSWERS, openapi_extra=request_body(AgentBatch),
+    )  # fmt: skip
     async def results(request: Request) -> JSONResponse:
         # The token is checked before the body is read, so strangers cannot make us parse it.
         if (problem := _refusal(token, request.headers.get("authorization"))) is not None:
@@ -133,6 +143,7 @@ def build_agent_router(
         batch = await _read_batch(request)
         if isinstance(batch, JSONResponse):
             return batch
+        checks = current()
         if (problem := _batch_problem(checks, batch)) is not None:
             return problem
         items = [(item, item.observed_at.astimezone(UTC)) for item in batch.results]

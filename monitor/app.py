@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Response
@@ -24,15 +25,17 @@ from monitor.admin.access_api import build_access_router
 from monitor.admin.alerts_api import build_alerts_router
 from monitor.admin.audit import AuditMiddleware
 from monitor.admin.auth import AccessGuard
+from monitor.admin.config_api import build_config_router
 from monitor.admin.deliveries_api import build_deliveries_router
 from monitor.admin.incidents_api import build_incidents_router
+from monitor.admin.postmortems_api import build_postmortems_router
 from monitor.admin.timeline_api import build_timeline_router
 from monitor.admin.token_desk import TokenDesk
+from monitor.admin.validation import install_validation_handler
 from monitor.agent_api import Ingest, Stored, build_agent_router
 from monitor.alertmanager import build_alertmanager_router
 from monitor.clock import Clock, SystemClock
-from monitor.config import CheckConfig, Config
-from monitor.config.models import LOCAL_REGION
+from monitor.config import CheckConfig, Config, load_config
 from monitor.engine import AlertEngine
 from monitor.heartbeats import HeartbeatLedger
 from monitor.incident_clock import IncidentClock
@@ -41,15 +44,22 @@ from monitor.loop_lag import LoopLagMonitor
 from monitor.maintenance import MaintenanceService, build_maintenance_router
 from monitor.metrics import ProbeMetrics
 from monitor.outbox.planner import OutboxPlanner
+from monitor.postmortems.service import PostmortemService
 from monitor.publisher import SnapshotPublisher
+from monitor.reload.live import LiveConfig
+from monitor.reload.reloader import ConfigReloader, local_checks
 from monitor.reports import ReportDesk, build_reports_router
 from monitor.responder import Responder
 from monitor.result_writer import ResultWriter
 from monitor.retention import RetentionJob
 from monitor.scheduler import CheckScheduler
+from monitor.security.client_address import ClientAddress
+from monitor.security.middleware import install_security_headers
 from monitor.storage.database import Database
 from monitor.storage.results import stored_result_keys
 from monitor.subscriptions import SubscribePages, SubscriptionService, build_subscriptions_router
+from monitor.subscriptions.data_requests import DataRequests
+from monitor.subscriptions.data_requests_api import build_data_requests_router
 from monitor.ticker import Ticker
 from monitor.views import Branding, SiteView
 from notifiers import REGISTRY as CHANNELS
@@ -68,7 +78,7 @@ log = logging.getLogger(__name__)
 class Services:
     """The running parts of one exwatch process, reachable from tests through ``app.state``."""
 
-    config: Config
+    live: LiveConfig
     database: Database
     engine: AlertEngine
     scheduler: CheckScheduler
@@ -88,8 +98,14 @@ class Services:
     subscriptions: SubscriptionService
     notifications: NotificationService
     acks: AckLinks
+    reloader: ConfigReloader
     agent_token: str | None = None
     admin_token: str | None = None
+
+    @property
+    def config(self) -> Config:
+        """The config in force (a reload replaces it; ``live`` is its holder)."""
+        return self.live.current
 
 
 def build_services(
@@ -105,36 +121,41 @@ def build_services(
     subscription_key: bytes | None = None,
     channels: Mapping[str, Channel] | None = None,
     env: Mapping[str, str] | None = None,
+    config_path: Path | None = None,
 ) -> Services:
-    """Create the engine, scheduler, snapshot publisher and metrics for ``config``."""
+    """Create the engine, scheduler, snapshot publisher and metrics for ``config``.
+
+    ``config_path`` is the file ``config`` came from: a config reload reads it again.
+    """
     clock = clock or SystemClock()
+    live = LiveConfig(config)
     metrics_registry = metrics_registry or CollectorRegistry()
     metrics = ProbeMetrics(metrics_registry)
     store = SnapshotStore()
-    publisher = SnapshotPublisher(database, site_view(config), clock, store.publish)
+    publisher = SnapshotPublisher(database, live.derived(site_view), clock, store.publish)
     writer = ResultWriter(database, clock)
-    engine = AlertEngine(database, config, clock, writer, on_change=publisher.changed)
+    engine = AlertEngine(database, live, clock, writer, on_change=publisher.changed)
 
     async def sink(check: CheckConfig, result: ProbeResult) -> None:
         metrics.observe(check, result)
         await engine.ingest(check, result)
 
-    heartbeats = HeartbeatLedger(database, config, clock)
+    heartbeats = HeartbeatLedger(database, live, clock)
     scheduler = _scheduler(config, registry, sink, clock, metrics=metrics, heartbeats=heartbeats)
     ticker = Ticker(clock)
-    ticker.register("incidents", IncidentClock(engine, config).tick)
+    ticker.register("incidents", IncidentClock(engine, live).tick)
     reports = ReportDesk(
-        database, engine, config, clock,
+        database, engine, live, clock,
         key=report_key or _derived_key(admin_token, b"exwatch user reports", size=32),
     )  # fmt: skip
-    maintenance = MaintenanceService(engine=engine, database=database, config=config, clock=clock)
+    maintenance = MaintenanceService(engine=engine, database=database, config=live, clock=clock)
     subscriptions = SubscriptionService(
-        database, config, clock,
+        database, live, clock,
         key=subscription_key or _derived_key(admin_token, b"exwatch subscriptions", size=48),
     )  # fmt: skip
     acks = AckLinks(_derived_key(admin_token, b"exwatch ack links", size=32), config.site.url)
     notifications = _notifications(
-        config, database, clock, subscriptions, acks,
+        live, database, clock, subscriptions, acks,
         registry=metrics_registry, channels=channels, env=env,
     )  # fmt: skip
     for name, job in (
@@ -143,19 +164,27 @@ def build_services(
         ("subscriptions", subscriptions.tick),
     ):
         ticker.register(name, job)
+    reloader = ConfigReloader(
+        config_path,
+        live,
+        engine=engine,
+        scheduler=scheduler,
+        refresh=publisher.publish_now,
+        load=lambda path: load_config(path, registry=registry),
+    )
     return Services(
-        config=config, database=database, engine=engine, scheduler=scheduler,
+        live=live, reloader=reloader, database=database, engine=engine, scheduler=scheduler,
         publisher=publisher, store=store, metrics_registry=metrics_registry,
         loop_lag=LoopLagMonitor(metrics.loop_lag.observe), writer=writer,
         retention=RetentionJob(database, config.retention, clock), heartbeats=heartbeats,
-        metrics=metrics, ticker=ticker, clock=clock, responder=Responder(engine, config),
+        metrics=metrics, ticker=ticker, clock=clock, responder=Responder(engine, live),
         reports=reports, maintenance=maintenance, subscriptions=subscriptions,
         notifications=notifications, acks=acks, agent_token=agent_token, admin_token=admin_token,
     )  # fmt: skip
 
 
 def _notifications(
-    config: Config,
+    live: LiveConfig,
     database: Database,
     clock: Clock,
     subscriptions: SubscriptionService,
@@ -166,11 +195,11 @@ def _notifications(
     env: Mapping[str, str] | None,
 ) -> NotificationService:
     """The outbox: its planner on every transaction, and the dispatcher over the channels."""
-    database.plan_events_with(OutboxPlanner(config).plan)
+    database.plan_events_with(OutboxPlanner(live).plan)
     if channels is None:
-        channels = CHANNELS.build(config, os.environ if env is None else env)
+        channels = CHANNELS.build(live.current, os.environ if env is None else env)
     return NotificationService(
-        database=database, config=config, clock=clock, subscriptions=subscriptions, acks=acks,
+        database=database, config=live, clock=clock, subscriptions=subscriptions, acks=acks,
         channels=channels, registry=registry,
     )  # fmt: skip
 
@@ -186,7 +215,7 @@ def _scheduler(
 ) -> CheckScheduler:
     """The scheduler of the checks exwatch runs itself (agents run the other regions)."""
     return CheckScheduler(
-        [c for c in config.checks if LOCAL_REGION in c.regions],
+        local_checks(config),
         registry,
         sink,
         clock,
@@ -209,17 +238,21 @@ def create_app(
         docs_url="/api/docs",
     )
     app.state.services = services
+    install_validation_handler(app)
     # Inside the snapshot middleware: the public page never passes through the audit.
     app.add_middleware(
         AuditMiddleware, database=services.database, clock=services.clock,
         secrets=(services.admin_token or "",),
+        client_address=ClientAddress(services.config.server.trusted_proxies).of_scope,
     )  # fmt: skip
+    # Inside the snapshot middleware too: the snapshot's documents carry their own headers.
+    install_security_headers(app, services.config.site.url, services.config.site.logo_url)
     # The public documents: any path of the snapshot, answered before routing (fastest).
     mount(app, services.store)
     app.include_router(build_ingest_router(services.heartbeats))
     app.include_router(
         build_agent_router(
-            services.config, services.agent_token, _agent_ingest(services), _agent_stored(services)
+            services.live, services.agent_token, _agent_ingest(services), _agent_stored(services)
         )
     )
     app.include_router(_operations_router(services))
@@ -260,17 +293,28 @@ def _lifespan(
 def _include_admin(app: FastAPI, services: Services, access: AccessGuard | None) -> None:
     """The admin API under /api/admin: bearer tokens with roles (``monitor.admin.auth``)."""
     database, clock = services.database, services.clock
-    guard = access or AccessGuard(database, clock, admin_token=services.admin_token)
+    clients = ClientAddress(services.config.server.trusted_proxies)
+    guard = access or AccessGuard(
+        database, clock, admin_token=services.admin_token, client_address=clients
+    )
     app.state.access = guard
     app.include_router(build_incidents_router(services.responder, database, clock, guard))
+    postmortems = PostmortemService(database, clock, on_change=services.publisher.changed)
+    app.include_router(build_postmortems_router(postmortems, guard))
     app.include_router(build_alerts_router(database, guard))
-    app.include_router(build_reports_router(services.reports, access=guard))
+    app.include_router(build_reports_router(services.reports, access=guard, client_address=clients))
     app.include_router(build_alertmanager_router(services, guard))
     pages = SubscribePages(PackageLoader("statuspage", "templates"), MESSAGES, choose_language)
-    app.include_router(build_subscriptions_router(services.subscriptions, pages, access=guard))
+    app.include_router(
+        build_subscriptions_router(
+            services.subscriptions, pages, access=guard, client_address=clients
+        )
+    )
     app.include_router(build_maintenance_router(services.maintenance, guard))
     app.include_router(build_deliveries_router(database, clock, guard))
     app.include_router(build_access_router(TokenDesk(database, clock), guard))
+    app.include_router(build_config_router(services.reloader, guard))
+    app.include_router(build_data_requests_router(DataRequests(database, clock), guard))
     app.include_router(build_ack_router(services.acks, services.responder, clock))
     app.include_router(
         build_timeline_router(

@@ -1,5 +1,5 @@
 """The ``exwatch`` command: run, demo, validate, schema, export, db upgrade, incidents export,
-tokens create/list/revoke and audit."""
+tokens create/list/revoke, audit and config reload."""
 
 from __future__ import annotations
 
@@ -25,6 +25,8 @@ from monitor.clock import SystemClock
 from monitor.config import Config, ConfigError, json_schema, load_config
 from monitor.config.models import Site
 from monitor.demo.runner import run_demo
+from monitor.reload.cli import config_app
+from monitor.reload.sighup import SighupReload
 from monitor.report import FORMATS, UnknownFormatError, as_file, export_format, load_report, render
 from monitor.reports.limits import MIN_KEY_BYTES
 from monitor.server import configure_logging, port_problem, uvicorn_server
@@ -45,6 +47,7 @@ app.add_typer(db_app, name="db")
 incidents_app = typer.Typer(no_args_is_help=True, help="Incident commands.")
 app.add_typer(incidents_app, name="incidents")
 app.add_typer(tokens_app, name="tokens")
+app.add_typer(config_app, name="config")
 app.command("audit")(audit)
 
 ConfigOption = Annotated[Path, typer.Option("--config", "-c", help="the YAML config file")]
@@ -57,7 +60,7 @@ def run(config: ConfigOption, host: HostOption = "127.0.0.1", port: int = 8080) 
     configure_logging()
     loaded = _load_or_exit(config)
     _exit_if_port_taken(host, port)
-    raise typer.Exit(_until_stopped(_serve(loaded, host, port)))
+    raise typer.Exit(_until_stopped(_serve(loaded, host, port, path=config)))
 
 
 @app.command()
@@ -195,7 +198,7 @@ def _until_stopped(main: Coroutine[Any, Any, int]) -> int:
         return 0
 
 
-async def _serve(config: Config, host: str, port: int) -> int:
+async def _serve(config: Config, host: str, port: int, *, path: Path) -> int:
     report_key = os.environ.get("EXWATCH_REPORT_KEY")
     if report_key is not None and len(report_key.encode()) < MIN_KEY_BYTES:
         typer.echo(f"exwatch: EXWATCH_REPORT_KEY must be at least {MIN_KEY_BYTES} bytes", err=True)
@@ -217,6 +220,7 @@ async def _serve(config: Config, host: str, port: int) -> int:
                 admin_token=os.environ.get("EXWATCH_ADMIN_TOKEN"),
                 report_key=report_key.encode() if report_key else None,
                 subscription_key=subscription_key.encode() if subscription_key else None,
+                config_path=path,
             )
         except ConfigError as error:
             typer.echo(
@@ -235,9 +239,14 @@ async def _serve(config: Config, host: str, port: int) -> int:
         server = uvicorn_server(create_app(services), host, port)
         # The page's documents are answered on the connection itself (statuspage.fast_protocol).
         server.config.http = snapshot_protocol(services.store)
+        # `kill -HUP` reloads the config file, as POST /api/admin/config/reload does.
+        sighup = SighupReload(services.reloader, database, services.clock)
+        unhandle = sighup.install(asyncio.get_running_loop())
         try:
             await server.serve()
         finally:
+            unhandle()
+            await sighup.wait()
             renderer.close()
     finally:
         await database.close()

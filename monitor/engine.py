@@ -21,6 +21,7 @@ from monitor.incidents import IncidentManager
 from monitor.mutes import MaintenanceMutes, Mutes
 from monitor.quorum import quorum_transition
 from monitor.region_guard import RegionGuard
+from monitor.reload.live import ConfigSource, live_config
 from monitor.result_writer import ResultWriter
 from monitor.storage.alerts import (
     AlertRow,
@@ -44,6 +45,7 @@ from probes import ProbeResult
 
 log = logging.getLogger(__name__)
 OnChange = Callable[[], Awaitable[None]]
+Record = Callable[[AsyncSession, datetime], Awaitable[None]]
 
 
 async def _nothing() -> None:
@@ -60,13 +62,20 @@ def stale_after(check: CheckConfig) -> float:
 FORGET_AFTER = 10
 
 
+def _checks_by_id(config: Config) -> dict[str, CheckConfig]:
+    return {c.id: c for c in config.checks}
+
+
 class AlertEngine:
-    """Applies each probe result; every state change is in the database, so a restart continues."""
+    """Applies each probe result; every state change is in the database, so a restart continues.
+
+    ``config`` is a fixed config or the ``LiveConfig`` holder a reload replaces (``reconfigure``).
+    """
 
     def __init__(
         self,
         database: Database,
-        config: Config,
+        config: ConfigSource,
         clock: Clock,
         writer: ResultWriter,
         on_change: OnChange = _nothing,
@@ -84,10 +93,12 @@ class AlertEngine:
         self._held_back: set[str] = set()  # regions whose failures do not count now
         self._seen: dict[tuple[str, str], float] = {}  # when each (check, region) last reported
         self._started_at = clock.now().timestamp()
-        self._config = config
+        self._live = live_config(config)
+        self._checks = self._live.derived(_checks_by_id)
         self._clock = clock
         self._on_change = on_change
-        self.incidents = incidents or IncidentManager(config)
+        # Rebuilt from the new config by a reload (it holds names, the graph and the policies).
+        self.incidents = incidents or IncidentManager(self._live.current)
         self.book = AlertBook(self.incidents, mutes or MaintenanceMutes())
         self.incidents.on_resolved = self.release_incident_overrides
         self._flaps = FlapTracker()
@@ -127,13 +138,7 @@ class AlertEngine:
         """Bring the catalog in step with the config; close alerts of checks removed or moved."""
         at = self._clock.now()
         async with self._lock, self._database.transaction() as session:
-            await sync_catalog(session=session, config=self._config, now=at)
-            keys = [(c.id, region) for c in self._config.checks for region in c.regions]
-            await forget_check_regions(session=session, keep=keys)
-            await ensure_check_regions(session=session, keys=keys)
-            closed = await self._close_stale_alerts(session, at)
-            # A check whose alert was closed here starts again from ok in every region.
-            await reset_check_states(session=session, check_ids=closed)
+            await self._reconcile(session, self._live.current, at)
             self._states = await load_region_states(session=session)
             firing = await firing_check_alerts(session=session)
             self._alerting = {a.check_id for a in firing if a.check_id is not None}
@@ -142,8 +147,54 @@ class AlertEngine:
                 if alert.flapping and alert.check_id is not None:
                     self._flaps.seed(alert.check_id, at.timestamp())
 
-    async def _close_stale_alerts(self, session: AsyncSession, at: datetime) -> list[str]:
-        placement = {c.id: c.component for c in self._config.checks}
+    async def reconfigure(self, config: Config, record: Record) -> None:
+        """Put ``config`` in force (a reload), as a restart with it would, but keeping state.
+
+        Under the lock, so no result or action runs half under each config: the catalog,
+        the regions' states and the alerts of removed or moved checks change in one
+        transaction (with ``record``'s timeline event), then the holder is replaced and the
+        in-memory states of removed checks are dropped. Incidents are never closed here: an
+        incident whose check or component was removed stays open; that check's alert is
+        closed ("the check was removed from the config"), and the incident then recovers
+        and resolves as it would after the alert ended (or a responder resolves it).
+        A database failure raises before anything changed.
+        """
+        at = self._clock.now()
+        async with self._lock:
+            async with self._database.transaction() as session:
+                closed = await self._reconcile(session, config, at)
+                await record(session, at)
+            self._live.replace(config)
+            self._adopt(config, closed)
+        await self._on_change()
+
+    async def _reconcile(self, session: AsyncSession, config: Config, at: datetime) -> list[str]:
+        """Catalog and region rows as ``config`` has them; return the checks whose alert closed."""
+        await sync_catalog(session=session, config=config, now=at)
+        keys = [(c.id, region) for c in config.checks for region in c.regions]
+        await forget_check_regions(session=session, keep=keys)
+        await ensure_check_regions(session=session, keys=keys)
+        closed = await self._close_stale_alerts(session, config, at)
+        # A check whose alert was closed here starts again from ok in every region.
+        await reset_check_states(session=session, check_ids=closed)
+        return closed
+
+    def _adopt(self, config: Config, closed: list[str]) -> None:
+        """In-memory state for ``config``: forget removed checks and regions, closed alerts."""
+        keep = {(c.id, region) for c in config.checks for region in c.regions}
+        for key in [k for k in self._states if k not in keep or k[0] in closed]:
+            del self._states[key]  # the database row was deleted or reset to ok
+        for key in [k for k in self._seen if k not in keep]:
+            del self._seen[key]
+        self._alerting.difference_update(closed)
+        self.incidents = IncidentManager(config)
+        self.incidents.on_resolved = self.release_incident_overrides
+        self.book.incidents = self.incidents
+
+    async def _close_stale_alerts(
+        self, session: AsyncSession, config: Config, at: datetime
+    ) -> list[str]:
+        placement = {c.id: c.component for c in config.checks}
         closed: list[str] = []
         for alert in await firing_check_alerts(session=session):
             where = placement.get(alert.check_id or "")
@@ -168,8 +219,14 @@ class AlertEngine:
         """Apply one result from ``region``; the raw result goes to the batched writer.
 
         A database failure leaves the state where it was, so the next result retries the
-        transition; it never stops the engine.
+        transition; it never stops the engine. The check is judged by its definition in force
+        (a run started before a reload finishes under the new one); the result of a check a
+        reload removed is dropped.
         """
+        current = self._checks().get(check.id)
+        if current is None:
+            return
+        check = current
         at = self._clock.now()
         changed = False
         # A backlog pushed by an agent after an outage is history: stored, but it no longer
@@ -327,7 +384,7 @@ class AlertEngine:
     async def settle_flapping(self, session: AsyncSession, at: datetime) -> int:
         """Resolve flapping alerts whose check has been quiet and passing for its window."""
         settled = 0
-        checks = {c.id: c for c in self._config.checks}
+        checks = self._checks()
         for alert in await flapping_alerts(session=session):
             check = checks.get(alert.check_id or "")
             if check is None or check.id in self._alerting:

@@ -7,6 +7,7 @@ import logging
 
 from monitor.clock import Clock
 from monitor.config import Config
+from monitor.reload.live import ConfigSource, live_config
 from monitor.storage.database import Database
 from monitor.storage.heartbeats import last_pushes, record_push
 from probes import HeartbeatSpec
@@ -31,10 +32,13 @@ def _tokens(config: Config) -> list[tuple[str, str]]:
 class HeartbeatLedger:
     """Newest push per heartbeat check: kept in memory, written through to the database."""
 
-    def __init__(self, database: Database, config: Config, clock: Clock) -> None:
+    def __init__(self, database: Database, config: ConfigSource, clock: Clock) -> None:
         self._database = database
         self._clock = clock
-        self._check_by_digest = {_digest(token): check_id for check_id, token in _tokens(config)}
+        # Follows a reload: a heartbeat check added to the file is known from then on.
+        self._by_digest = live_config(config).derived(
+            lambda c: {_digest(token): check_id for check_id, token in _tokens(c)}
+        )
         self._last: dict[str, float] = {}
 
     async def load(self) -> None:
@@ -45,7 +49,7 @@ class HeartbeatLedger:
 
     async def push(self, token: str) -> str | None:
         """Record a push; return the check's id, or None for a token no check has."""
-        check_id = self._check_by_digest.get(_digest(token))
+        check_id = self._by_digest().get(_digest(token))
         if check_id is None:
             return None
         at = self._clock.now()
@@ -56,5 +60,5 @@ class HeartbeatLedger:
 
     def last_push(self, token: str) -> float | None:
         """Return the epoch seconds of the newest push for ``token`` (the probe's view)."""
-        check_id = self._check_by_digest.get(_digest(token))
+        check_id = self._by_digest().get(_digest(token))
         return None if check_id is None else self._last.get(check_id)

@@ -8,11 +8,12 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from monitor.config import Config
+from monitor.config.policies import IncidentPolicy
 from monitor.domain import IncidentStatus, Severity
 from monitor.engine import AlertEngine
 from monitor.escalation import Escalator
 from monitor.incidents import IncidentManager
+from monitor.reload.live import ConfigSource, live_config
 from monitor.severity import Classification, one_class_up
 from monitor.storage.incidents import IncidentRow, last_update_at, open_incidents, update_incident
 from monitor.storage.timeline import append_event
@@ -22,11 +23,22 @@ from probes.durations import format_duration
 class IncidentClock:
     """One ``tick(now)`` does every piece of incident work that is due."""
 
-    def __init__(self, engine: AlertEngine, config: Config) -> None:
+    def __init__(self, engine: AlertEngine, config: ConfigSource) -> None:
         self._engine = engine
-        self._policy = config.incidents
-        self._incidents: IncidentManager = engine.incidents
-        self._escalator: Escalator = engine.incidents.escalator
+        self._live = live_config(config)
+
+    # Asked at each use, never kept: a reload replaces the config and the engine's manager.
+    @property
+    def _policy(self) -> IncidentPolicy:
+        return self._live.current.incidents
+
+    @property
+    def _incidents(self) -> IncidentManager:
+        return self._engine.incidents
+
+    @property
+    def _escalator(self) -> Escalator:
+        return self._engine.incidents.escalator
 
     async def tick(self, now: datetime) -> int:
         """Do what is due at ``now``; return how many changes were made."""

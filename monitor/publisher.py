@@ -20,18 +20,22 @@ log = logging.getLogger(__name__)
 
 
 class SnapshotPublisher:
-    """Loads the read model and hands it to ``publish``; bursts of changes coalesce."""
+    """Loads the read model and hands it to ``publish``; bursts of changes coalesce.
+
+    ``site`` is the page's identity, or a function returning the one in force (a reload
+    changes the name and branding: the next render shows them).
+    """
 
     def __init__(
         self,
         database: Database,
-        site: SiteView,
+        site: SiteView | Callable[[], SiteView],
         clock: Clock,
         publish: Callable[[StatusView, HistoryView], None],
         refresh_every: float = 30.0,
     ) -> None:
         self._database = database
-        self._site = site
+        self._site = site if callable(site) else (lambda: site)
         self._clock = clock
         self._publish = publish
         self._refresh_every = refresh_every  # durations on the page move even when nothing changes
@@ -42,7 +46,7 @@ class SnapshotPublisher:
         """Load the read model and publish it (errors are logged; the old snapshot stays up)."""
         try:
             async with self._database.transaction() as session:
-                view = await load_status(session=session, site=self._site, now=self._clock.now())
+                view = await load_status(session=session, site=self._site(), now=self._clock.now())
                 history = await load_history(session=session)
             # Rendering every page takes milliseconds of CPU; off the loop, probes keep their timing.
             await asyncio.to_thread(self._publish, view, history)

@@ -11,10 +11,12 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from monitor.config import Config
+from monitor.config import SeverityPolicy
 from monitor.domain import ComponentStatus, IncidentStatus, Severity, parse_cause
 from monitor.engine import AlertEngine
 from monitor.incident_posts import post_update
+from monitor.incidents import IncidentManager
+from monitor.reload.live import ConfigSource, live_config
 from monitor.severity import Classification, classify
 from monitor.storage.alerts import firing_alerts
 from monitor.storage.components import component_facts, component_row, set_override
@@ -59,11 +61,21 @@ class ManualIncident:
 class Responder:
     """Applies responders' actions through the engine's lock."""
 
-    def __init__(self, engine: AlertEngine, config: Config) -> None:
+    def __init__(self, engine: AlertEngine, config: ConfigSource) -> None:
         self._engine = engine
-        self._manager = engine.incidents
-        self._policy = config.severity
-        self._components = {c.id for c in config.components}
+        self._live = live_config(config)
+        self._components = self._live.derived(
+            lambda c: {component.id for component in c.components}
+        )
+
+    @property
+    def _manager(self) -> IncidentManager:
+        # The engine's, asked each time: a reload gives the engine a new one.
+        return self._engine.incidents
+
+    @property
+    def _policy(self) -> SeverityPolicy:
+        return self._live.current.severity
 
     async def open(self, report: ManualIncident, at: datetime, *, actor: str) -> int:
         """Open an incident by hand; the named components show the given statuses."""
@@ -309,7 +321,7 @@ class Responder:
         return incident
 
     def _check_components(self, components: dict[str, ComponentStatus]) -> None:
-        unknown = sorted(set(components) - self._components)
+        unknown = sorted(set(components) - self._components())
         if unknown:
             raise ActionRefusedError(422, f"unknown component(s): {', '.join(unknown)}")
 

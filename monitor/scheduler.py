@@ -58,19 +58,47 @@ class CheckScheduler:
 
     def start(self) -> None:
         """Schedule every check; the first runs are spread over one interval."""
-        now = self._clock.now()
         for check in self._checks:
-            offset = timedelta(seconds=start_offset(check.id, check.interval))
-            self._scheduler.add_job(
-                self.run_check,
-                IntervalTrigger(seconds=check.interval, start_date=now + offset, timezone="UTC"),
-                args=[check],
-                id=check.id,
-                max_instances=1,  # a check never overlaps itself
-                coalesce=True,
-                misfire_grace_time=max(1, int(check.interval)),
-            )
+            self._schedule(check)
         self._scheduler.start()
+
+    def reschedule(self, checks: Sequence[CheckConfig]) -> None:
+        """Run ``checks`` from now on (a reload): add new jobs, remove old, replace changed.
+
+        A changed check's job is replaced under the same id, so a run in flight finishes (its
+        result is judged by the new definition) and the new one never overlaps it. A removed
+        check's run in flight finishes too; the engine drops its result.
+        """
+        before = {c.id: c for c in self._checks}
+        after = {c.id: c for c in checks}
+        self._checks = list(checks)
+        if not self._scheduler.running:
+            return  # start() schedules the new list
+        for check_id in before.keys() - after.keys():
+            self._scheduler.remove_job(check_id)
+        for check in checks:
+            if before.get(check.id) != check:
+                self._schedule(check)
+
+    def intervals(self) -> dict[str, float]:
+        """The interval of each scheduled check, by id (what runs now, for reports and tests)."""
+        return {job.id: job.trigger.interval.total_seconds() for job in self._scheduler.get_jobs()}
+
+    def _schedule(self, check: CheckConfig) -> None:
+        """Add (or replace) the check's job; its first run falls at its stable offset."""
+        offset = timedelta(seconds=start_offset(check.id, check.interval))
+        self._scheduler.add_job(
+            self.run_check,
+            IntervalTrigger(
+                seconds=check.interval, start_date=self._clock.now() + offset, timezone="UTC"
+            ),
+            args=[check],
+            id=check.id,
+            replace_existing=True,
+            max_instances=1,  # a check never overlaps itself
+            coalesce=True,
+            misfire_grace_time=max(1, int(check.interval)),
+        )
 
     async def stop(self) -> None:
         """Stop scheduling, wait briefly for runs in flight, then close the probes' clients."""

@@ -97,6 +97,14 @@ class UpdateView:
     affected_components: tuple[AffectedComponent, ...] | None = None
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PostmortemView:
+    """A published postmortem: Markdown the page renders sanitised, and when it was published."""
+
+    markdown: str
+    published_at: datetime
+
+
 @dataclass(frozen=True, slots=True)
 class IncidentView:
     """An incident with its updates (newest first) and affected components."""
@@ -113,6 +121,8 @@ class IncidentView:
     resolved_at: datetime | None
     component_ids: tuple[str, ...]
     updates: tuple[UpdateView, ...] = ()
+    postmortem: PostmortemView | None = None
+    """Shown only once published, and only while the incident is resolved."""
 
     @property
     def is_open(self) -> bool:

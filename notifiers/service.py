@@ -15,6 +15,7 @@ from monitor.clock import Clock
 from monitor.config import Config
 from monitor.outbox.addressing import Addressing
 from monitor.outbox.notice_reader import NoticeReader
+from monitor.reload.live import ConfigSource, live_config
 from monitor.storage.database import Database
 from monitor.subscriptions.service import SubscriptionService
 from notifiers.channel import Channel, Closable
@@ -44,13 +45,17 @@ def channel_paces(config: Config) -> dict[str, Pace]:
 
 
 class NotificationService:
-    """Starts the dispatcher in the background; stopping it closes the channels."""
+    """Starts the dispatcher in the background; stopping it closes the channels.
+
+    Notices follow a reload (site and component names); the channels, their paces and the
+    retry policy are built once and keep their start values until a restart.
+    """
 
     def __init__(
         self,
         *,
         database: Database,
-        config: Config,
+        config: ConfigSource,
         clock: Clock,
         channels: Mapping[str, Channel],
         subscriptions: SubscriptionService,
@@ -60,10 +65,12 @@ class NotificationService:
         rng: random.Random | None = None,
     ) -> None:
         self.channels = dict(channels)
+        live = live_config(config)
+        start = live.current
         self.dispatcher = Dispatcher(
-            database, clock, self.channels, channel_paces(config),
-            notices=NoticeReader(config), addressing=Addressing(config, subscriptions, acks),
-            policy=config.notifications.delivery, metrics=DeliveryMetrics(registry), rng=rng,
+            database, clock, self.channels, channel_paces(start),
+            notices=NoticeReader(live), addressing=Addressing(start, subscriptions, acks),
+            policy=start.notifications.delivery, metrics=DeliveryMetrics(registry), rng=rng,
         )  # fmt: skip
         self._poll = poll
         self._stop = asyncio.Event()

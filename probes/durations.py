@@ -15,7 +15,7 @@ _PATTERN = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)\s*$")
 
 def parse_duration(text: str | float) -> float:
     """Return the duration in seconds; bare numbers are seconds."""
-    if isinstance(text, bool):
+    if isinstance(text, bool) or not isinstance(text, str | int | float):  # e.g. a JSON object
         raise ValueError("expected a duration such as 30s, 5m or 500ms")
     if isinstance(text, int | float):
         return _non_negative(float(text))

@@ -7,7 +7,7 @@ from collections.abc import Collection
 from datetime import datetime, timedelta
 from typing import Any
 
-from monitor.domain import worst_status
+from monitor.domain import IncidentStatus, worst_status
 from monitor.views import (
     AffectedComponent,
     ComponentView,
@@ -31,6 +31,7 @@ UPCOMING = (MaintenanceStatus.SCHEDULED,)
 ACTIVE = (MaintenanceStatus.IN_PROGRESS,)
 CURRENT = UPCOMING + ACTIVE
 MAINTENANCE_IMPACT = "maintenance"
+POSTMORTEM = "postmortem"  # a resolved incident's status once its postmortem is published
 # exwatch's window states in Statuspage's words (a cancelled window is never public).
 _MAINTENANCE_STATUS = {
     MaintenanceStatus.SCHEDULED: "scheduled",
@@ -97,7 +98,7 @@ def incident(view: StatusView, item: IncidentView, language: str) -> dict[str, A
     return {
         "id": str(item.id),
         "name": item.names.get(language) or item.names["en"],
-        "status": str(item.status),
+        "status": incident_status(item),
         "created_at": iso(item.created_at, tz),
         "updated_at": iso(item.updated_at, tz),
         "monitoring_at": iso(item.monitoring_at, tz),
@@ -109,6 +110,13 @@ def incident(view: StatusView, item: IncidentView, language: str) -> dict[str, A
         "incident_updates": [_update(view, u, language) for u in item.updates],
         "components": [listed[cid] for cid in item.component_ids if cid in listed],
     }
+
+
+def incident_status(item: IncidentView) -> str:
+    """Return the incident's status in Statuspage's words: ``postmortem`` once one is published."""
+    if item.postmortem is not None and item.status == IncidentStatus.RESOLVED:
+        return POSTMORTEM
+    return str(item.status)
 
 
 def scheduled_maintenances(

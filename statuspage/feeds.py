@@ -9,6 +9,7 @@ HTML-escaped first (feedgen then escapes the XML): no reader ever sees markup fr
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -39,6 +40,9 @@ class SiteLinks:
     def url(self, path: str, fragment: str = "") -> str:
         """Return the absolute URL of ``path`` in this language, with ``#fragment`` if given."""
         return f"{self.base}{path}{self.query}" + (f"#{fragment}" if fragment else "")
+
+
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,12 +186,21 @@ def _maintenance_steps(
         yield "completed", MaintenanceStatus.COMPLETED, window.ended_at, completed
 
 
+def xml_text(value: str) -> str:
+    """``value`` without the characters XML 1.0 cannot hold (control characters, surrogates).
+
+    An incident title may hold anything a responder pasted; one stray control character must
+    not stop the feeds, and with them the whole snapshot, from being published.
+    """
+    return _NOT_XML.sub("", value)
+
+
 def atom(feed: Feed) -> bytes:
     """Return ``feed`` as an Atom document; the text is ``type="text"``, escaped as XML."""
     generator = _generator(feed, ".atom")
     for item in feed.entries:
         entry = _entry(generator, item)
-        entry.content(item.body, type="text")
+        entry.content(xml_text(item.body), type="text")
     return bytes(generator.atom_str(pretty=True))
 
 
@@ -196,7 +209,7 @@ def rss(feed: Feed) -> bytes:
     generator = _generator(feed, ".rss")
     for item in feed.entries:
         entry = _entry(generator, item)
-        entry.description(escape(item.body).replace("\n", "<br>\n"))
+        entry.description(escape(xml_text(item.body)).replace("\n", "<br>\n"))
         entry.guid(item.id, permalink=False)
     return bytes(generator.rss_str(pretty=True))
 
@@ -205,9 +218,9 @@ def _generator(feed: Feed, extension: str) -> Any:
     generator = FeedGenerator()
     self_url = feed.links.url(feed.path + extension)
     generator.id(self_url)
-    generator.title(feed.title)
+    generator.title(xml_text(feed.title))
     generator.subtitle(text("feed.subtitle", feed.language))
-    generator.author(name=feed.author)
+    generator.author(name=xml_text(feed.author))
     generator.language(feed.language)
     generator.link(href=self_url, rel="self")
     generator.link(href=feed.links.url("/history"), rel="alternate")  # RSS's <link>: the last one
@@ -219,7 +232,7 @@ def _generator(feed: Feed, extension: str) -> Any:
 def _entry(generator: Any, item: Entry) -> Any:
     entry = generator.add_entry(order="append")
     entry.id(item.id)
-    entry.title(item.title)
+    entry.title(xml_text(item.title))
     entry.link(href=item.link)
     entry.updated(item.updated)
     entry.published(item.updated)

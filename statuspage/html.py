@@ -13,6 +13,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from markupsafe import Markup, escape
 
 from monitor.domain import ComponentStatus, IncidentStatus, worst_status
+from monitor.postmortems.render import render_postmortem
 from monitor.views import (
     Branding,
     ComponentView,
@@ -76,6 +77,7 @@ def build_environment() -> Environment:
     environment.globals["incident_status_label"] = i18n.incident_status_label
     environment.globals["maintenance_status_label"] = i18n.maintenance_status_label
     environment.globals["brand_css"] = brand_css
+    environment.globals["postmortem_html"] = render_postmortem  # sanitised: raw HTML off
     return environment
 
 

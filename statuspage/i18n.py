@@ -57,6 +57,8 @@ _PAGE: dict[str, dict[str, str]] = {
     "incidents.latest": {"ja": "最新情報", "en": "Latest update"},
     "incidents.details": {"ja": "詳細", "en": "Details"},
     "incidents.back": {"ja": "ステータスページに戻る", "en": "Back to the status page"},
+    "incidents.postmortem": {"ja": "事後報告", "en": "Postmortem"},
+    "incidents.postmortem_published": {"ja": "公開日時", "en": "Published"},
     "maintenance.active": {"ja": "実施中のメンテナンス", "en": "Active maintenance"},
     "maintenance.upcoming": {"ja": "予定されているメンテナンス", "en": "Upcoming maintenance"},
     "maintenance.window": {"ja": "予定時間", "en": "Scheduled"},

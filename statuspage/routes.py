@@ -22,6 +22,7 @@ from fastapi import APIRouter, FastAPI, Request, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from monitor.security.policy import PLAIN_HEADERS
 from statuspage.i18n import choose_language
 from statuspage.snapshot import PAGE_CACHE, Snapshot, SnapshotStore
 
@@ -74,7 +75,10 @@ def build_router(store: SnapshotStore) -> APIRouter:
         return Response(answer.body, status_code=answer.status, headers=headers)
 
     api_path = "/api/v2/{name:path}"
-    router.add_api_route(api_path, api, methods=["GET"], summary="Statuspage v2 public API")
+    missing = {"description": "No such document", "content": {"text/plain": {}}}
+    router.add_api_route(
+        api_path, api, methods=["GET"], summary="Statuspage v2 public API", responses={404: missing}
+    )
     router.add_api_route(api_path, api, methods=["HEAD"], include_in_schema=False)
     return router
 
@@ -174,9 +178,9 @@ class SnapshotEndpoint:
 
 
 def plain(status: int, body: bytes, headers: Headers) -> Answer:
-    """A short text answer."""
+    """A short text answer (with the security headers of a document that loads nothing)."""
     length = (b"content-length", str(len(body)).encode())
-    return Answer(status, ((b"content-type", _TEXT), length, *headers), body)
+    return Answer(status, ((b"content-type", _TEXT), length, *PLAIN_HEADERS, *headers), body)
 
 
 class SnapshotMiddleware:

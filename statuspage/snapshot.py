@@ -2,7 +2,9 @@
 
 DESIGN.md: rendering per request costs ~0.9 ms of CPU; serving bytes from memory is ~10× faster.
 Each document is compressed once here, at publish time, and carries the response headers of
-both its forms (identity and gzip), so serving it is a dictionary lookup and two writes.
+both its forms (identity and gzip), security headers included (``monitor.security.policy``:
+the Content-Security-Policy allows the brand colours' inline ``<style>`` by its hash), so
+serving it is a dictionary lookup and two writes.
 """
 
 from __future__ import annotations
@@ -24,10 +26,11 @@ from typing import Any
 from jinja2 import Environment
 
 from monitor.history_views import HistoryView
-from monitor.views import StatusView
+from monitor.security.policy import Headers, SiteSecurity, public_headers, source_hash
+from monitor.views import SiteView, StatusView
 from statuspage import api_v2
 from statuspage.history import render_extras
-from statuspage.html import PageRenderer, build_environment
+from statuspage.html import PageRenderer, brand_css, build_environment
 
 HTML = "text/html; charset=utf-8"
 JSON = "application/json"
@@ -44,7 +47,6 @@ STYLE_PATH = "/static/style.css"
 
 RENDER_TIMEOUT_SECONDS = 120.0
 
-Headers = tuple[tuple[bytes, bytes], ...]
 RawDocuments = dict[tuple[str, str], tuple[bytes, str]]
 """What rendering produces: (body, media type) by (path, language)."""
 log = logging.getLogger(__name__)
@@ -56,8 +58,8 @@ class Encoded:
 
     body: bytes
     etag: str
-    headers: Headers  # for 200: type, length, ETag, caching, Vary (and Content-Encoding)
-    not_modified: Headers  # for 304: ETag, caching, Vary
+    headers: Headers  # for 200: type, length, ETag, caching, Vary (Content-Encoding), security
+    not_modified: Headers  # for 304: ETag, caching, Vary (the cached answer has the rest)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +70,8 @@ class Rendered:
     identity: Encoded
     gzip: Encoded | None
     cache_control: str = PAGE_CACHE
+    vary: str = PAGE_VARY
+    security: Headers = ()
 
     @classmethod
     def of(
@@ -77,15 +81,33 @@ class Rendered:
         *,
         cache_control: str = PAGE_CACHE,
         vary: str = PAGE_VARY,
+        security: Headers = (),
     ) -> Rendered:
         """Wrap ``body``: compute its ETag, compress it once, prepare both forms' headers."""
         tag = hashlib.blake2b(body, digest_size=12).hexdigest()
         common = ((b"cache-control", cache_control.encode()), (b"vary", vary.encode()))
-        identity = _encoded(body, f'"{tag}"', media_type, common)
+        identity = _encoded(body, f'"{tag}"', media_type, common, security)
         packed = gzip.compress(body, compresslevel=9, mtime=0)
         smaller = len(body) >= MIN_GZIP_BYTES and len(packed) < len(body)
-        encoded = _encoded(packed, f'"{tag}-gzip"', media_type, common, gzip=True)
-        return cls(media_type, identity, encoded if smaller else None, cache_control)
+        encoded = _encoded(packed, f'"{tag}-gzip"', media_type, common, security, gzip=True)
+        return cls(
+            media_type, identity, encoded if smaller else None, cache_control, vary, security
+        )
+
+    def secured(self, security: Headers) -> Rendered:
+        """Return this document with ``security`` headers instead of its own (not recompressed)."""
+        if security == self.security:
+            return self
+        common = ((b"cache-control", self.cache_control.encode()), (b"vary", self.vary.encode()))
+        identity, packed = self.identity, self.gzip
+        return Rendered(
+            self.media_type,
+            _encoded(identity.body, identity.etag, self.media_type, common, security),
+            None if packed is None else _encoded(
+                packed.body, packed.etag, self.media_type, common, security, gzip=True
+            ),
+            self.cache_control, self.vary, security,
+        )  # fmt: skip
 
     @property
     def body(self) -> bytes:
@@ -99,13 +121,19 @@ class Rendered:
 
 
 def _encoded(
-    body: bytes, etag: str, media_type: str, common: Headers, *, gzip: bool = False
+    body: bytes,
+    etag: str,
+    media_type: str,
+    common: Headers,
+    security: Headers,
+    *,
+    gzip: bool = False,
 ) -> Encoded:
     tagged = ((b"etag", etag.encode()), *common)
     headers = (
         (b"content-type", media_type.encode()),
         (b"content-length", str(len(body)).encode()),
-        (b"x-content-type-options", b"nosniff"),
+        *security,
         *tagged,
     )
     if gzip:
@@ -150,7 +178,7 @@ class SnapshotStore:
 
     def __init__(self, environment: Environment | None = None) -> None:
         self._environment = environment or build_environment()
-        self.current = Snapshot.build({}, _render_shared(None), ("en",), ready=False)
+        self.current = Snapshot.build({}, _render_shared(_BARE), ("en",), ready=False)
         self.renderer: RenderProcess | None = None
 
     def publish(self, view: StatusView, history: HistoryView | None = None) -> None:
@@ -164,11 +192,12 @@ class SnapshotStore:
         else:
             rendered = render_all(self._environment, view, history)
         previous = self.current.documents
+        security = security_headers_of(view.site)
         documents = {
-            key: _unchanged_or_new(previous.get(key), body, media_type)
+            key: _unchanged_or_new(previous.get(key), body, media_type, security)
             for key, (body, media_type) in rendered.items()
         }
-        shared = _render_shared(view)
+        shared = _render_shared(security)
         self.current = Snapshot.build(documents, shared, view.site.languages, ready=True)
 
     def get(self, path: str, language: str) -> Rendered | None:
@@ -295,28 +324,43 @@ def _render_language(
     return documents
 
 
-def _unchanged_or_new(previous: Rendered | None, body: bytes, media_type: str) -> Rendered:
+def security_headers_of(site: SiteView) -> Headers:
+    """Return the security headers of every document of ``site``'s page.
+
+    The brand colours are the page's one inline ``<style>`` (``base.html``); the policy allows
+    exactly its text by hash, so no other inline style can apply.
+    """
+    security = SiteSecurity.of(site.url, site.branding.logo_url)
+    brand = str(brand_css(site.branding))
+    return public_headers(security, style_hashes=(source_hash(brand),) if brand else ())
+
+
+def _unchanged_or_new(
+    previous: Rendered | None, body: bytes, media_type: str, security: Headers
+) -> Rendered:
     """Return ``previous`` if it holds exactly ``body``; otherwise wrap ``body`` anew."""
     if previous is not None and previous.media_type == media_type and previous.body == body:
-        return previous
-    return Rendered.of(body, media_type)
+        return previous.secured(security)
+    return Rendered.of(body, media_type, security=security)
 
 
+_BARE = public_headers(SiteSecurity())  # before the first publish: no site known yet
 _STYLE = Rendered.of(
     files("statuspage").joinpath("static/style.css").read_bytes(),
     CSS,
     cache_control=ASSET_CACHE,
     vary=ASSET_VARY,
+    security=_BARE,
 )
 
 
-def _render_shared(view: StatusView | None) -> dict[str, Rendered]:
+def _render_shared(security: Headers) -> dict[str, Rendered]:
     """Return the documents that are the same in every language (assets), by path.
 
-    ``view`` is None before the first publish, when only what needs no state can be served;
-    nothing shared depends on state yet (a language-neutral badge would).
+    Nothing shared depends on state yet (a language-neutral badge would); only the security
+    headers, which depend on the site, change.
     """
-    return {STYLE_PATH: _STYLE}
+    return {STYLE_PATH: _STYLE.secured(security)}
 
 
 def _json_documents(view: StatusView, language: str) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from monitor.admin.auth import AccessGuard
+from monitor.admin.responses import GUARDED, UNREADABLE, Detail, invalid, responses
 from monitor.admin.token_desk import TokenDesk, TokenRequestError
 from monitor.admin.tokens import ADMIN, Role
 from monitor.storage.api_tokens import TokenRow
@@ -70,8 +71,9 @@ class AuditPage(BaseModel):
 def build_access_router(desk: TokenDesk, access: AccessGuard) -> APIRouter:
     """Return ``/api/admin/tokens`` and ``/api/admin/audit``."""
     router = APIRouter(
-        prefix="/api/admin", tags=["admin: access"], dependencies=[Depends(access.require(ADMIN))]
-    )
+        prefix="/api/admin", tags=["admin: access"], dependencies=[Depends(access.require(ADMIN))],
+        responses=GUARDED,
+    )  # fmt: skip
 
     @router.get("/audit", summary="The audit log of writes, oldest first after a cursor")
     async def audit(
@@ -88,19 +90,29 @@ def build_access_router(desk: TokenDesk, access: AccessGuard) -> APIRouter:
     async def tokens() -> list[TokenOut]:
         return [_token(row) for row in await desk.tokens()]
 
-    @router.post("/tokens", status_code=201, summary="Create a token: its secret is shown once")
+    @router.post(
+        "/tokens", status_code=201, summary="Create a token: its secret is shown once",
+        responses=UNREADABLE,
+    )  # fmt: skip
     async def create(body: TokenIn) -> CreatedOut:
         try:
             expires_in = None if body.expires is None else parse_duration(body.expires)
+        except ValueError as error:
+            raise invalid("body", "expires", str(error)) from None
+        try:
             made = await desk.create(body.name, body.role, expires_in=expires_in)
-        except (ValueError, TokenRequestError) as error:
-            raise HTTPException(422, str(error)) from None
+        except TokenRequestError as error:  # "field: what is wrong"
+            field, _, message = str(error).partition(": ")
+            raise invalid("body", field, message) from None
         return CreatedOut(
             id=made.id, name=made.name, role=made.role, created_at=made.created_at,
             expires_at=made.expires_at, revoked_at=None, last_used_at=None, token=made.token,
         )  # fmt: skip
 
-    @router.delete("/tokens/{token_id}", status_code=204, summary="Revoke a token")
+    @router.delete(
+        "/tokens/{token_id}", status_code=204, summary="Revoke a token",
+        responses=responses(Detail, 404),
+    )  # fmt: skip
     async def revoke(token_id: TokenId) -> Response:
         if not await desk.revoke(token_id):
             raise HTTPException(404, f"no token {token_id} to revoke")

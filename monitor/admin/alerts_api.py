@@ -17,7 +17,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from monitor.admin.auth import AccessGuard
+from monitor.admin.fields import Storable
 from monitor.admin.reading import reading
+from monitor.admin.responses import GUARDED, Detail, responses
 from monitor.admin.tokens import VIEWER
 from monitor.storage.alert_reads import (
     AlertRead,
@@ -38,7 +40,7 @@ class AlertFilters(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     status: Literal["firing", "resolved", "all"] = "firing"
-    component: str | None = Field(default=None, min_length=1, max_length=64)
+    component: Annotated[str, Storable] | None = Field(default=None, min_length=1, max_length=64)
     source: Literal["check", "alertmanager", "user_reports"] | None = None
     limit: int = Field(default=100, ge=1, le=MAX_LIMIT)
 
@@ -120,8 +122,9 @@ class CheckOut(BaseModel):
 def build_alerts_router(database: Database, access: AccessGuard) -> APIRouter:
     """Return the alert and check read routes under ``/api/admin`` (role viewer)."""
     router = APIRouter(
-        prefix="/api/admin", tags=["admin"], dependencies=[Depends(access.require(VIEWER))]
-    )
+        prefix="/api/admin", tags=["admin"], dependencies=[Depends(access.require(VIEWER))],
+        responses=GUARDED,
+    )  # fmt: skip
 
     @router.get("/alerts", summary="Alerts with per-region state and last condition outcomes")
     async def alerts(filters: Annotated[AlertFilters, Query()]) -> AlertList:
@@ -129,8 +132,11 @@ def build_alerts_router(database: Database, access: AccessGuard) -> APIRouter:
         async with reading(database) as session:
             return await _alert_list(session, filters)
 
-    @router.get("/checks/{check_id}", summary="A check's state and last result per region")
-    async def check(check_id: str) -> CheckOut:
+    @router.get(
+        "/checks/{check_id}", summary="A check's state and last result per region",
+        responses=responses(Detail, 404),
+    )  # fmt: skip
+    async def check(check_id: Annotated[str, Storable]) -> CheckOut:
         """Show one check's state and newest raw result in each of its regions."""
         async with reading(database) as session:
             found = await check_read(session=session, check_id=check_id)

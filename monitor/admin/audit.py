@@ -1,7 +1,7 @@
-"""The audit middleware: every authenticated write under ``/api/admin`` is recorded.
+"""The audit middleware: every authenticated write under ``/api/admin`` and ``/console`` is recorded.
 
 It records who (the guard's ``Identity``), what (the route template and a summary of the
-change: path parameters and the JSON body with secrets redacted, at most ~1 kB), when, from
+change: path parameters and the JSON or form body with secrets redacted, at most ~1 kB), when, from
 where, and the answer's status. Unauthenticated attempts are not recorded (they are counted by
 the guard's failure limit instead), so strangers cannot fill the log.
 """
@@ -11,7 +11,9 @@ from __future__ import annotations
 import json
 import logging
 import re
+from collections.abc import Callable
 from typing import Any
+from urllib.parse import parse_qsl
 
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -27,7 +29,10 @@ WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 MAX_SUMMARY = 1000
 MAX_CAPTURE = 64 * 1024  # the body is summarised from at most this much
 REDACTED = "[redacted]"
-_SECRET_KEY = re.compile(r"token|secret|password|passwd|key|authorization|cookie", re.IGNORECASE)
+# Secrets, and personal data: an erased subscriber's address must not live on in the audit log.
+_SECRET_KEY = re.compile(
+    r"token|secret|password|passwd|key|authorization|cookie|address|email", re.IGNORECASE
+)
 _TOKEN_TEXT = re.compile(re.escape(TOKEN_PREFIX) + r"[A-Za-z0-9_\-]+")
 
 
@@ -41,9 +46,11 @@ class AuditMiddleware:
         database: Database,
         clock: Clock,
         secrets: tuple[str, ...] = (),
-        prefix: str = "/api/admin",
+        prefixes: tuple[str, ...] = ("/api/admin", "/console"),
+        client_address: Callable[[Scope], str] | None = None,
     ) -> None:
-        self.app, self._database, self._clock, self._prefix = app, database, clock, prefix
+        self.app, self._database, self._clock, self._prefixes = app, database, clock, prefixes
+        self._client_address = client_address or _peer
         self._secrets = tuple(s for s in secrets if s)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -77,16 +84,16 @@ class AuditMiddleware:
         return (
             scope["type"] == "http"
             and scope["method"] in WRITES
-            and str(scope["path"]).startswith(self._prefix)
+            and str(scope["path"]).startswith(self._prefixes)
         )
 
     async def _record(self, scope: Scope, identity: Identity, summary: str, status: int) -> None:
         route = scope.get("route")
-        client = scope.get("client")
+        client = self._client_address(scope)
         entry = AuditEntry(
             at=self._clock.now(), actor=identity.actor, role=identity.role,
             method=scope["method"], route=str(getattr(route, "path", scope["path"]))[:300],
-            summary=summary, client=client[0][:100] if client else None, status=status,
+            summary=summary, client=client[:100] or None, status=status,
         )  # fmt: skip
         try:
             async with self._database.transaction() as session:
@@ -101,14 +108,35 @@ def summarise(scope: Scope, body: bytes, secrets: tuple[str, ...] = ()) -> str:
     if params := scope.get("path_params"):
         document["path"] = redact(params)
     if body:
-        try:
-            document["body"] = redact(json.loads(body))
-        except ValueError:
-            document["body"] = f"<{len(body)} bytes, not JSON>"
+        document["body"] = redact(_parsed(body, _is_form(scope)))
     text = json.dumps(document, ensure_ascii=False, default=str)
     for secret in secrets:  # the operator's token pasted into a free-text field
         text = text.replace(secret, REDACTED)
+    # A lone surrogate ("\ud800" in JSON) cannot be stored as UTF-8: the entry keeps a "?".
+    text = text.encode("utf-8", "replace").decode("utf-8")
     return text if len(text) <= MAX_SUMMARY else text[: MAX_SUMMARY - 1] + "…"
+
+
+def _peer(scope: Scope) -> str:
+    """The direct peer's address (no proxy is trusted)."""
+    client = scope.get("client")
+    return str(client[0]) if client else ""
+
+
+def _is_form(scope: Scope) -> bool:
+    kind: bytes = dict(scope.get("headers") or ()).get(b"content-type", b"")
+    return kind.split(b";")[0].strip().lower() == b"application/x-www-form-urlencoded"
+
+
+def _parsed(body: bytes, form: bool) -> Any:
+    """The body as a url-encoded form (the console's posts) or as JSON, else its size."""
+    try:
+        if form:
+            text = body.decode("utf-8")
+            return dict(parse_qsl(text, keep_blank_values=True, errors="strict"))
+        return json.loads(body)
+    except (UnicodeDecodeError, ValueError):
+        return f"<{len(body)} bytes, not {'a form' if form else 'JSON'}>"
 
 
 def redact(value: Any) -> Any:

@@ -22,6 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from monitor.admin.failures import FailureWindow
 from monitor.admin.tokens import ADMIN, TOKEN_PREFIX, Role, role_allows, token_hash
 from monitor.clock import Clock
+from monitor.security.client_address import DIRECT, ClientAddress
 from monitor.storage.api_tokens import mark_used, token_by_hash, usable_token_exists
 from monitor.storage.database import Database
 
@@ -52,8 +53,10 @@ class AccessGuard:
         *,
         admin_token: str | None,
         failures: FailureWindow | None = None,
+        client_address: ClientAddress = DIRECT,
     ) -> None:
         self._database, self._clock = database, clock
+        self.client_address = client_address  # failures count per client, behind proxies too
         self._admin_hash = token_hash(admin_token) if admin_token else None
         self.failures = failures or FailureWindow(clock)
         self._dependencies: dict[Role, Dependency] = {}
@@ -79,7 +82,7 @@ class AccessGuard:
         known = getattr(request.state, IDENTITY, None)
         if isinstance(known, Identity):
             return known
-        client = request.client.host if request.client is not None else "unknown"
+        client = self.client_address(request) or "unknown"
         wait = self.failures.retry_after(client)
         if wait is not None:
             raise HTTPException(
@@ -91,6 +94,15 @@ class AccessGuard:
             raise await self._refusal(client)
         setattr(request.state, IDENTITY, identity)
         return identity
+
+    async def recheck(self, digest: str) -> Identity | None:
+        """Who holds the token hashing to ``digest`` now, or None if it no longer opens anything.
+
+        The console stores this hash with each session and checks it on every request.
+        """
+        if self._admin_hash is not None and hmac.compare_digest(digest, self._admin_hash):
+            return Identity("admin", ADMIN)
+        return await self._stored(digest)
 
     async def _authenticate(self, presented: str) -> Identity | None:
         if not presented:

@@ -11,24 +11,27 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from monitor.admin.auth import AccessGuard
+from monitor.admin.delivery_retry import RetryRefusedError, retry_dead
+from monitor.admin.fields import Storable
 from monitor.admin.reading import reading
+from monitor.admin.responses import GUARDED, Detail, responses
 from monitor.admin.tokens import RESPONDER, VIEWER
 from monitor.clock import Clock
 from monitor.storage.database import Database
 from monitor.storage.deliveries import (
     DeliveryRow,
     delivery_counts,
-    get_delivery,
     list_deliveries,
-    retry_delivery,
 )
 
 MAX_LIMIT = 1000
 Status = Literal["pending", "sent", "dead", "dropped"]
+# Ids are BIGINT: a larger number names no delivery (and must not reach the database driver).
+DeliveryId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 
 
 class DeliveryFilters(BaseModel):
@@ -37,8 +40,8 @@ class DeliveryFilters(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     status: Status | None = None
-    channel: str | None = Field(default=None, min_length=1, max_length=32)
-    after_id: int = Field(default=0, ge=0)
+    channel: Annotated[str, Storable] | None = Field(default=None, min_length=1, max_length=32)
+    after_id: int = Field(default=0, ge=0, le=2**63 - 1)
     limit: int = Field(default=100, ge=1, le=MAX_LIMIT)
 
 
@@ -60,8 +63,9 @@ class DeliveryCount(BaseModel):
 def build_deliveries_router(database: Database, clock: Clock, access: AccessGuard) -> APIRouter:
     """Return the router for ``/api/admin/deliveries`` (reads: viewer; retry: responder)."""
     router = APIRouter(
-        prefix="/api/admin", tags=["admin"], dependencies=[Depends(access.require(VIEWER))]
-    )
+        prefix="/api/admin", tags=["admin"], dependencies=[Depends(access.require(VIEWER))],
+        responses=GUARDED,
+    )  # fmt: skip
 
     @router.get("/deliveries", summary="Deliveries by status and channel (dead letters)")
     async def deliveries(filters: Annotated[DeliveryFilters, Query()]) -> DeliveryList:
@@ -81,22 +85,18 @@ def build_deliveries_router(database: Database, clock: Clock, access: AccessGuar
 
     router.add_api_route(
         "/deliveries/{delivery_id}/retry", _retry(database, clock), methods=["POST"],
-        summary="Send a dead delivery again (fresh attempts)",
+        summary="Send a dead delivery again (fresh attempts)", responses=responses(Detail, 404, 409),
         dependencies=[Depends(access.require(RESPONDER))],
     )  # fmt: skip
     return router
 
 
 def _retry(database: Database, clock: Clock) -> Callable[..., object]:
-    async def retry(delivery_id: int) -> DeliveryRow:
+    async def retry(delivery_id: DeliveryId) -> DeliveryRow:
         async with reading(database) as session:
-            found = await get_delivery(session=session, delivery_id=delivery_id)
-            if found is None:
-                raise HTTPException(404, f"no delivery {delivery_id}")
-            if not await retry_delivery(session=session, delivery_id=delivery_id, at=clock.now()):
-                raise HTTPException(409, f"delivery {delivery_id} is {found.status}, not dead")
-            again = await get_delivery(session=session, delivery_id=delivery_id)
-        assert again is not None
-        return again
+            try:
+                return await retry_dead(session, delivery_id, clock.now())
+            except RetryRefusedError as refused:
+                raise HTTPException(refused.status, refused.message) from None
 
     return retry

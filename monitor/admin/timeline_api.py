@@ -23,6 +23,9 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from monitor.admin.auth import AccessGuard
+from monitor.admin.fields import convertible
+from monitor.admin.responses import GUARDED
+from monitor.admin.timeline_out import EVENTS, EXPORT, PAGE_OF_EVENTS, EventPage, IncidentEvents
 from monitor.admin.tokens import VIEWER
 from monitor.clock import Clock, SystemClock
 from monitor.report import UnknownFormatError, as_file, export_format, load_report, render
@@ -60,21 +63,31 @@ def build_timeline_router(
 ) -> APIRouter:
     """Return the timeline and export routes; exports show times in ``time_zone``."""
     router = APIRouter(
-        prefix="/api/admin", tags=["admin"], dependencies=[Depends(access.require(VIEWER))]
-    )
+        prefix="/api/admin", tags=["admin"], dependencies=[Depends(access.require(VIEWER))],
+        responses=GUARDED,
+    )  # fmt: skip
     zone, now = ZoneInfo(time_zone), (clock or SystemClock()).now
 
-    @router.get("/incidents/{incident_id}/timeline", summary="An incident's events in order")
+    @router.get(
+        "/incidents/{incident_id}/timeline", summary="An incident's events in order",
+        response_model=IncidentEvents, responses=EVENTS,
+    )  # fmt: skip
     async def incident_timeline(incident_id: str) -> Response:
         """The incident's events (alerts, status changes, actions), oldest first."""
         return await _answered(_incident_timeline(database, incident_id))
 
-    @router.get("/incidents/{incident_id}/export", summary="An incident report: json, csv or md")
+    @router.get(
+        "/incidents/{incident_id}/export", summary="An incident report: json, csv or md",
+        responses=EXPORT,
+    )  # fmt: skip
     async def export(incident_id: str, format: str = "md") -> Response:
         """The incident report as a file to download."""
         return await _answered(_export(database, incident_id, format, zone=zone, now=now()))
 
-    @router.get("/timeline", summary="Every timeline event after a cursor, oldest first")
+    @router.get(
+        "/timeline", summary="Every timeline event after a cursor, oldest first",
+        response_model=EventPage, responses=PAGE_OF_EVENTS,
+    )  # fmt: skip
     async def timeline(since: str | None = None, limit: str | None = None) -> Response:
         """Events after ``since`` (an event id or an ISO time), with the ``next`` cursor."""
         return await _answered(_global_timeline(database, since, limit))
@@ -161,7 +174,10 @@ def _cursor(since: str | None) -> tuple[int | None, datetime | None]:
         ) from None
     if at.tzinfo is None:
         raise RequestError(400, "since: the time needs its UTC offset, e.g. 2026-11-21T09:00:00Z")
-    return None, at
+    try:
+        return None, convertible(at)
+    except ValueError as error:  # year 1 or 9999 with an offset
+        raise RequestError(400, f"since: {error}") from None
 
 
 def _event(event: EventRow) -> dict[str, Any]:

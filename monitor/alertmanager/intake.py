@@ -19,7 +19,7 @@ in memory per fingerprint, so an even older episode's late firing changes nothin
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Collection
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Generic, Literal, TypeVar
@@ -37,7 +37,7 @@ from monitor.alertmanager.routing import (
     clean_text,
     route_alert,
 )
-from monitor.config.policies import AlertmanagerInput
+from monitor.config import Config
 from monitor.storage.alerts import (
     AlertRow,
     alert_by_episode,
@@ -132,12 +132,9 @@ class Recent(Generic[K, V]):
 class Intake:
     """Turns webhook notifications into alerts through the alert book."""
 
-    def __init__(
-        self, book: AlertBook, config: AlertmanagerInput, components: Collection[str]
-    ) -> None:
+    def __init__(self, book: AlertBook, config: Callable[[], Config]) -> None:
         self._book = book
-        self._config = config
-        self._components = frozenset(components)
+        self._config = config  # read per payload: a config reload changes routing and components
         self._recorded: Recent[UnroutedKey, bool] = Recent()  # unrouted alerts on the timeline
         self._ended: Recent[str, datetime] = Recent()  # fingerprint → newest episode resolved
 
@@ -145,8 +142,10 @@ class Intake:
         """Route every alert of ``payload`` (no database needed)."""
         routed: list[tuple[WebhookAlert, Route]] = []
         ignored: list[Ignored] = []
+        config = self._config()
+        components = {c.id for c in config.components}
         for index, alert in enumerate(payload.alerts):
-            where = route_alert(alert.labels, self._config, self._components)
+            where = route_alert(alert.labels, config.alertmanager, components)
             if isinstance(where, Unrouted):
                 ignored.append(Ignored(index, alert, where.reason))
             else:

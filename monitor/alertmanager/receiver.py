@@ -16,6 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from monitor.admin.auth import AccessGuard
 from monitor.admin.tokens import RESPONDER
+from monitor.alertmanager.api_docs import RECEIVER
 from monitor.alertmanager.intake import Intake, Outcome, Plan
 from monitor.alertmanager.payload import PayloadError, parse_payload
 from monitor.clock import Clock
@@ -31,7 +32,7 @@ class AlertmanagerServices(Protocol):
 
     @property
     def config(self) -> Config:
-        """The loaded config (components and ``alertmanager`` routing)."""
+        """The config in force (components and ``alertmanager`` routing), read per payload."""
         ...
 
     @property
@@ -48,11 +49,7 @@ class AlertmanagerServices(Protocol):
 def build_alertmanager_router(services: AlertmanagerServices, access: AccessGuard) -> APIRouter:
     """Return the webhook route; it admits EXWATCH_ADMIN_TOKEN or a responder's token."""
     router = APIRouter()
-    intake = Intake(
-        services.engine.book,
-        services.config.alertmanager,
-        [component.id for component in services.config.components],
-    )
+    intake = Intake(services.engine.book, lambda: services.config)
 
     # The token is checked (a dependency) before the body is read: strangers cannot make us
     # parse anything.
@@ -60,6 +57,7 @@ def build_alertmanager_router(services: AlertmanagerServices, access: AccessGuar
         "/api/alertmanager",
         summary="Alertmanager webhook receiver (payload version 4)",
         dependencies=[Depends(access.require(RESPONDER))],
+        **RECEIVER,
     )
     async def receive(request: Request) -> JSONResponse:
         try:

@@ -23,6 +23,7 @@ from monitor.config.policies import (
     MaintenancePolicy,
     UserReports,
 )
+from monitor.config.server import Server
 from monitor.domain import ComponentStatus, ImpactClass, Severity
 from probes import Duration, ProbeSpec
 
@@ -227,3 +228,4 @@ class ConfigBase(Strict):
     user_reports: UserReports = Field(default_factory=UserReports)
     maintenance: MaintenancePolicy = Field(default_factory=MaintenancePolicy)
     notifications: Notifications = Field(default_factory=Notifications)
+    server: Server = Field(default_factory=Server)

@@ -13,6 +13,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 
 from monitor.admin.auth import AccessGuard, granted
+from monitor.admin.responses import GUARDED, UNREADABLE, Detail, responses
 from monitor.admin.tokens import RESPONDER, VIEWER
 from monitor.maintenance.errors import (
     ConflictError,
@@ -45,13 +46,17 @@ _BIGGEST_ID = 2**63 - 1  # ids are BIGINT: larger numbers are no id (and not a d
 WindowId = Annotated[int, Path(ge=1, le=_BIGGEST_ID)]
 SeriesId = Annotated[int, Path(ge=1, le=_BIGGEST_ID)]
 SeriesFilter = Annotated[int | None, Query(ge=1, le=_BIGGEST_ID)]
+UNKNOWN = responses(Detail, 404)
+REFUSED = responses(Detail, 404, 409)
+CHANGE = REFUSED | UNREADABLE
 
 
 def build_maintenance_router(service: MaintenanceService, access: AccessGuard) -> APIRouter:
     """Return the maintenance routes: reads need a viewer, changes (naming an actor) a responder."""
     router = APIRouter(
-        prefix=PREFIX, tags=["maintenance"], dependencies=[Depends(access.require(VIEWER))]
-    )
+        prefix=PREFIX, tags=["maintenance"], dependencies=[Depends(access.require(VIEWER))],
+        responses=GUARDED,
+    )  # fmt: skip
     _series_routes(router, service)  # first: "/series" must not be read as a window id
     _window_routes(router, service)
     _transition_routes(router, service)
@@ -59,7 +64,7 @@ def build_maintenance_router(service: MaintenanceService, access: AccessGuard) -
 
 
 def _series_routes(router: APIRouter, service: MaintenanceService) -> None:
-    @router.post("/series", status_code=201)
+    @router.post("/series", status_code=201, responses=UNREADABLE)
     async def create_series(body: SeriesIn, actor: Actor) -> SeriesOut:
         with _http_errors():
             new = body.to_new(service.site_time_zone)
@@ -69,19 +74,19 @@ def _series_routes(router: APIRouter, service: MaintenanceService) -> None:
     async def list_series() -> list[SeriesOut]:
         return [SeriesOut.of(s) for s in await service.list_series()]
 
-    @router.get("/series/{series_id}")
+    @router.get("/series/{series_id}", responses=UNKNOWN)
     async def get_series(series_id: SeriesId) -> SeriesOut:
         with _http_errors():
             return SeriesOut.of(await service.get_series(series_id))
 
-    @router.delete("/series/{series_id}")
+    @router.delete("/series/{series_id}", responses=REFUSED)
     async def deactivate_series(series_id: SeriesId, actor: Actor) -> SeriesOut:
         with _http_errors():
             return SeriesOut.of(await service.deactivate_series(series_id, actor=actor))
 
 
 def _window_routes(router: APIRouter, service: MaintenanceService) -> None:
-    @router.post("", status_code=201)
+    @router.post("", status_code=201, responses=UNREADABLE)
     async def schedule(body: MaintenanceIn, actor: Actor) -> MaintenanceOut:
         with _http_errors():
             return MaintenanceOut.of(await service.schedule(body.to_new(), actor=actor))
@@ -93,12 +98,12 @@ def _window_routes(router: APIRouter, service: MaintenanceService) -> None:
         found = await service.list_windows(status=status, series_id=series_id)
         return [MaintenanceOut.of(w) for w in found]
 
-    @router.get("/{maintenance_id}")
+    @router.get("/{maintenance_id}", responses=UNKNOWN)
     async def get_window(maintenance_id: WindowId) -> MaintenanceOut:
         with _http_errors():
             return MaintenanceOut.of(await service.get(maintenance_id))
 
-    @router.patch("/{maintenance_id}")
+    @router.patch("/{maintenance_id}", responses=CHANGE)
     async def edit(
         maintenance_id: WindowId, body: MaintenancePatch, actor: Actor
     ) -> MaintenanceOut:
@@ -110,17 +115,17 @@ def _window_routes(router: APIRouter, service: MaintenanceService) -> None:
 
 
 def _transition_routes(router: APIRouter, service: MaintenanceService) -> None:
-    @router.post("/{maintenance_id}/start")
+    @router.post("/{maintenance_id}/start", responses=REFUSED)
     async def start(maintenance_id: WindowId, actor: Actor) -> MaintenanceOut:
         with _http_errors():
             return MaintenanceOut.of(await service.start(maintenance_id, actor=actor))
 
-    @router.post("/{maintenance_id}/complete")
+    @router.post("/{maintenance_id}/complete", responses=REFUSED)
     async def complete(maintenance_id: WindowId, actor: Actor) -> MaintenanceOut:
         with _http_errors():
             return MaintenanceOut.of(await service.complete(maintenance_id, actor=actor))
 
-    @router.post("/{maintenance_id}/extend")
+    @router.post("/{maintenance_id}/extend", responses=CHANGE)
     async def extend(maintenance_id: WindowId, body: ExtendIn, actor: Actor) -> MaintenanceOut:
         with _http_errors():
             window = await service.extend(
@@ -128,7 +133,7 @@ def _transition_routes(router: APIRouter, service: MaintenanceService) -> None:
             )
             return MaintenanceOut.of(window)
 
-    @router.post("/{maintenance_id}/cancel")
+    @router.post("/{maintenance_id}/cancel", responses=CHANGE)
     async def cancel(
         maintenance_id: WindowId, actor: Actor, body: CancelIn | None = None
     ) -> MaintenanceOut:

@@ -6,15 +6,16 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Annotated, Literal, Self
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
+from monitor.admin.fields import Storable, StorableTime
 from monitor.maintenance.windows import WindowChanges
 from monitor.storage.maintenance import MaintenanceRow, NewMaintenance, NewSeries, SeriesRow
 from probes import Duration
 
 Status = Literal["scheduled", "in_progress", "completed", "cancelled"]
-Name = Annotated[str, Field(min_length=1, max_length=200)]
-Body = Annotated[str, Field(max_length=10_000)]
+Name = Annotated[str, Field(min_length=1, max_length=200), Storable]
+Body = Annotated[str, Field(max_length=10_000), Storable]
 ComponentIds = Annotated[
     list[Annotated[str, Field(min_length=1)]], Field(min_length=1, max_length=500)
 ]
@@ -34,8 +35,8 @@ class MaintenanceIn(Request):
     body_ja: Body = ""
     body_en: Body = ""
     components: ComponentIds
-    scheduled_start: AwareDatetime
-    scheduled_end: AwareDatetime
+    scheduled_start: StorableTime
+    scheduled_end: StorableTime
 
     @field_validator("scheduled_end")
     @classmethod
@@ -84,8 +85,8 @@ class MaintenancePatch(Request):
     body_ja: Body | None = None
     body_en: Body | None = None
     components: ComponentIds | None = None
-    scheduled_start: AwareDatetime | None = None
-    scheduled_end: AwareDatetime | None = None
+    scheduled_start: StorableTime | None = None
+    scheduled_end: StorableTime | None = None
 
     def to_changes(self) -> WindowChanges:
         """Return the change the lifecycle applies."""
@@ -100,13 +101,13 @@ class MaintenancePatch(Request):
 class ExtendIn(Request):
     """The new, later end of a window."""
 
-    scheduled_end: AwareDatetime
+    scheduled_end: StorableTime
 
 
 class CancelIn(Request):
     """Why a window is called off (optional)."""
 
-    reason: str | None = Field(default=None, max_length=2000)
+    reason: Annotated[str, Storable] | None = Field(default=None, max_length=2000)
 
 
 class MaintenanceOut(BaseModel):

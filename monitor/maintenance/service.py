@@ -16,7 +16,6 @@ from typing import Protocol
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from monitor.clock import Clock
-from monitor.config import Config
 from monitor.maintenance import windows
 from monitor.maintenance.errors import ConflictError, InvalidFieldError, NotFoundError
 from monitor.maintenance.recurrence import RecurrenceError, parse_recurrence
@@ -27,6 +26,7 @@ from monitor.maintenance.series import (
     schedule_occurrences,
 )
 from monitor.maintenance.windows import ComponentRefresher, WindowChanges
+from monitor.reload.live import ConfigSource, live_config
 from monitor.storage.database import Database
 from monitor.storage.maintenance import (
     MaintenanceRow,
@@ -67,20 +67,30 @@ class Engine(Protocol):
 class MaintenanceService:
     """Schedules, announces, starts and ends maintenance windows; serves the admin API."""
 
-    def __init__(self, *, engine: Engine, database: Database, config: Config, clock: Clock) -> None:
+    def __init__(
+        self, *, engine: Engine, database: Database, config: ConfigSource, clock: Clock
+    ) -> None:
         self._engine = engine
         self._database = database
-        self._config = config
+        self._live = live_config(config)  # read at each use: a config reload changes it
         self._clock = clock
-        policy = config.maintenance
-        self._announce_ahead = timedelta(seconds=policy.announce_ahead)
-        self._schedule_ahead = timedelta(seconds=policy.schedule_ahead)
-        self._components = {c.id for c in config.components}
 
     @property
     def site_time_zone(self) -> str:
         """The time zone a series follows when none is given."""
-        return self._config.site.time_zone
+        return self._live.current.site.time_zone
+
+    @property
+    def _announce_ahead(self) -> timedelta:
+        return timedelta(seconds=self._live.current.maintenance.announce_ahead)
+
+    @property
+    def _schedule_ahead(self) -> timedelta:
+        return timedelta(seconds=self._live.current.maintenance.schedule_ahead)
+
+    @property
+    def _components(self) -> set[str]:
+        return {c.id for c in self._live.current.components}
 
     async def get(self, maintenance_id: int) -> MaintenanceRow:
         """Return one window (NotFoundError if there is none)."""

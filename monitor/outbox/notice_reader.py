@@ -2,25 +2,42 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from monitor.config import Config
 from monitor.notices import ComponentRef, IncidentInfo, MaintenanceInfo, Notice, Text
 from monitor.outbox.subjects import Subject, subject_of
+from monitor.reload.live import ConfigSource, live_config
 from monitor.storage.maintenance import get_maintenance
 from monitor.storage.notice_reads import events_by_ids
 from monitor.storage.timeline_reads import EventRow, incident_record
 
 
-class NoticeReader:
-    """Reads notices by event id; a fan-out of one event reads it once (a small cache)."""
+@dataclass(frozen=True, slots=True)
+class _Site:
+    """What notices take from the config: the site's name and address, components' names."""
 
-    def __init__(self, config: Config, *, cache_size: int = 256) -> None:
-        self._site_name = config.site.name
-        self._site_url = config.site.url.rstrip("/")
-        self._names = {c.id: Text(c.names.ja, c.names.en) for c in config.components}
+    name: str
+    url: str
+    names: dict[str, Text]
+
+    @classmethod
+    def of(cls, config: Config) -> _Site:
+        """What notices need of ``config``."""
+        names = {c.id: Text(c.names.ja, c.names.en) for c in config.components}
+        return cls(config.site.name, config.site.url.rstrip("/"), names)
+
+
+class NoticeReader:
+    """Reads notices by event id; a fan-out of one event reads it once (a small cache).
+
+    Names follow a reload (the config in force when a notice is read).
+    """
+
+    def __init__(self, config: ConfigSource, *, cache_size: int = 256) -> None:
+        self._site = live_config(config).derived(_Site.of)
         self._cache: dict[int, Notice | None] = {}
         self._cache_size = cache_size
 
@@ -46,7 +63,7 @@ class NoticeReader:
             return None
         notice = Notice(
             event_id=event.id, kind=subject.kind, at=event.at, body=_body(event, subject),
-            site_name=self._site_name, site_url=self._site_url,
+            site_name=self._site().name, site_url=self._site().url,
             update_status=subject.update.status if subject.update else None,
             data=_scalars(event.data or {}),
         )  # fmt: skip
@@ -66,7 +83,7 @@ class NoticeReader:
             id=record.id, title=Text(record.name_ja, record.name_en), severity=record.severity,
             status=record.status, severity_reason=record.severity_reason,
             components=self._components(subject.component_ids),
-            url=f"{self._site_url}/incidents/{record.id}", started_at=record.started_at,
+            url=f"{self._site().url}/incidents/{record.id}", started_at=record.started_at,
             resolved_at=record.resolved_at, acknowledged_by=record.acknowledged_by,
         )  # fmt: skip
         return replace(notice, incident=info)
@@ -81,13 +98,14 @@ class NoticeReader:
             id=window.id, title=Text(window.name_ja, window.name_en), status=window.status,
             starts_at=window.scheduled_start, ends_at=window.scheduled_end,
             components=self._components(window.components),
-            url=f"{self._site_url}/maintenance/{window.id}",
+            url=f"{self._site().url}/maintenance/{window.id}",
         )  # fmt: skip
         body = Text(window.body_ja, window.body_en)
         return replace(notice, maintenance=info, body=body)
 
     def _components(self, ids: tuple[str, ...]) -> tuple[ComponentRef, ...]:
-        return tuple(ComponentRef(i, self._names.get(i, Text(i, i))) for i in ids)
+        names = self._site().names
+        return tuple(ComponentRef(i, names.get(i, Text(i, i))) for i in ids)
 
 
 def _body(event: EventRow, subject: Subject) -> Text:

@@ -7,9 +7,9 @@ from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from monitor.config import Config
 from monitor.outbox.routing import EMAIL, Routes
 from monitor.outbox.subjects import Subject, subject_of
+from monitor.reload.live import ConfigSource, live_config
 from monitor.storage.deliveries import plan_deliveries, plan_subscriber_deliveries
 from monitor.storage.notice_reads import events_by_ids
 from monitor.storage.timeline_reads import EventRow
@@ -18,10 +18,13 @@ log = logging.getLogger(__name__)
 
 
 class OutboxPlanner:
-    """Plans deliveries per event; hand ``plan`` to ``Database.plan_events_with``."""
+    """Plans deliveries per event; hand ``plan`` to ``Database.plan_events_with``.
 
-    def __init__(self, config: Config) -> None:
-        self._routes = Routes(config)
+    The routes follow a reload: each plan uses the notifications config in force.
+    """
+
+    def __init__(self, config: ConfigSource) -> None:
+        self._current_routes = live_config(config).derived(Routes)
         self.planned = 0  # deliveries written since start (a dispatcher may wake on it)
 
     async def plan(self, session: AsyncSession, event_ids: Sequence[int]) -> None:
@@ -33,18 +36,17 @@ class OutboxPlanner:
 
     async def _plan_event(self, session: AsyncSession, event: EventRow, subject: Subject) -> int:
         data = event.data or {}
+        routes = self._current_routes()
         if subject.kind == "subscription_confirmation":
             subscriber_id = data.get("subscriber_id")
-            planned = (
-                self._routes.confirmation(subscriber_id) if isinstance(subscriber_id, int) else None
-            )
+            planned = routes.confirmation(subscriber_id) if isinstance(subscriber_id, int) else None
             direct = [] if planned is None else [planned]
         else:
             targets = [str(t) for t in data.get("targets", [])]
-            direct = list(self._routes.direct(subject, targets))
+            direct = list(routes.direct(subject, targets))
         await plan_deliveries(session=session, event_id=event.id, planned=direct, at=event.at)
         fanned = 0
-        components = self._routes.subscriber_components(subject)
+        components = routes.subscriber_components(subject)
         if components is not None:
             fanned = await plan_subscriber_deliveries(
                 session=session, event_id=event.id, channel=EMAIL,

@@ -55,11 +55,15 @@ def _row(report: IncidentReport, event: EventRow, zone: ZoneInfo) -> list[str]:
 
 
 def _details(report: IncidentReport, event: EventRow) -> str:
-    """Return the event's data as JSON; an update's event also carries the update's text."""
+    """Return the event's data as JSON; an update's event also carries the update's text, and
+    the postmortem's last save the postmortem's text."""
     details: dict[str, Any] = dict(event.data or {})
     update = report.update_of(event) if event.kind == "update_posted" else None
     if update is not None:
         details.update(body_ja=update.body_ja, body_en=update.body_en)
+    postmortem = report.postmortem_of(event)
+    if postmortem is not None:
+        details.update(markdown=postmortem.markdown)
     if not details:
         return ""
     return json.dumps(details, ensure_ascii=False, sort_keys=True, default=str)

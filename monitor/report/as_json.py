@@ -28,6 +28,7 @@ def render_json(report: IncidentReport, *, zone: ZoneInfo) -> str:
         "severity_history": plain(list(report.severity_history), zone),
         "timeline": [event_document(e, zone) for e in report.timeline],
         "notifications": plain(list(report.notifications), zone),
+        "postmortem": plain(report.postmortem, zone),  # null when none was written
     }
     return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
 

@@ -2,8 +2,8 @@
 
 In English, with the Japanese names and texts alongside: what happened, how bad it was and why
 (every classification with who made it and when), when it was detected, told, acknowledged,
-recovered and resolved, how long each component was affected, what was published, and the full
-timeline.
+recovered and resolved, how long each component was affected, what was published, the
+postmortem, and the full timeline.
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ def render_markdown(report: IncidentReport, *, zone: ZoneInfo) -> str:
         _impact(report),
         _manual_report(report, zone),
         _updates(report, zone),
+        _postmortem(report, zone),
         _notifications(report, zone),
         _timeline(report, zone),
     ]
@@ -206,6 +207,21 @@ def _update(number: int, update: UpdateRow, zone: ZoneInfo) -> list[str]:
         "",
         *quoted(update.body_ja),
     ]
+
+
+def _postmortem(report: IncidentReport, zone: ZoneInfo) -> list[str]:
+    """The postmortem, draft or published: its Markdown quoted as written, not run as the
+    report's own markup (its headings and any HTML stay text)."""
+    postmortem = report.postmortem
+    if postmortem is None:
+        return []
+    saved = f"last saved {local_time(postmortem.updated_at, zone)} by {cell(postmortem.updated_by)}"
+    if postmortem.published_at is None:
+        state = f"Draft, not published; {saved}."
+    else:
+        published = local_time(postmortem.published_at, zone)
+        state = f"Published {published} by {cell(postmortem.published_by)}; {saved}."
+    return ["## Postmortem (事後報告)", "", state, "", *quoted(postmortem.markdown)]
 
 
 def _timeline(report: IncidentReport, zone: ZoneInfo) -> list[str]:

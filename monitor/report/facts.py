@@ -11,7 +11,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from monitor.postmortems.kinds import SAVED as POSTMORTEM_SAVED
 from monitor.storage.deliveries import EventDeliveries, incident_deliveries
+from monitor.storage.postmortems import PostmortemRow, get_postmortem
 from monitor.storage.timeline_reads import (
     AffectedComponent,
     AlertEntry,
@@ -88,11 +90,22 @@ class IncidentReport:
     milestones: Milestones
     generated_at: datetime
     notifications: tuple[EventDeliveries, ...] = ()  # what the outbox sent, per event and channel
+    postmortem: PostmortemRow | None = None  # the text as last saved, draft or published
 
     def update_of(self, event: EventRow) -> UpdateRow | None:
         """Return the public update an ``update_posted`` event tells of, if it is known."""
         wanted = (event.data or {}).get("update_id")
         return next((u for u in self.updates if u.id == wanted), None)
+
+    def postmortem_of(self, event: EventRow) -> PostmortemRow | None:
+        """Return the postmortem if ``event`` is the save that wrote its current text.
+
+        Only the text as last saved is kept, so earlier saves point at nothing.
+        """
+        saves = [e for e in self.timeline if e.kind == POSTMORTEM_SAVED]
+        if self.postmortem is None or not saves or saves[-1].id != event.id:
+            return None
+        return self.postmortem
 
 
 async def gather_report(
@@ -110,6 +123,7 @@ async def gather_report(
         events=await incident_events(session=session, incident_id=incident_id),
         now=now,
         notifications=await incident_deliveries(session=session, incident_id=incident_id),
+        postmortem=await get_postmortem(session=session, incident_id=incident_id),
     )
 
 
@@ -122,6 +136,7 @@ def build_report(
     events: Sequence[EventRow],
     now: datetime,
     notifications: Sequence[EventDeliveries] = (),
+    postmortem: PostmortemRow | None = None,
 ) -> IncidentReport:
     """Derive the report's facts from the rows read for one incident."""
     timeline = tuple(sorted(events, key=lambda e: (e.at, e.id)))
@@ -136,6 +151,7 @@ def build_report(
         milestones=milestones(incident, alerts, updates, timeline),
         generated_at=now,
         notifications=tuple(notifications),
+        postmortem=postmortem,
     )
 
 

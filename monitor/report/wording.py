@@ -41,6 +41,8 @@ EVENT_NAMES = {
     "component_override_cleared": "Status override cleared",
     "notification_sent": "Notification sent",
     "notification_failed": "Notification failed",
+    "postmortem_saved": "Postmortem saved",
+    "postmortem_published": "Postmortem published",
 }
 
 

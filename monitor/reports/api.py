@@ -13,29 +13,38 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
-from pydantic import AwareDatetime
 
 from monitor.admin.auth import AccessGuard
+from monitor.admin.fields import StorableTime
+from monitor.admin.responses import GUARDED, invalid
 from monitor.admin.tokens import VIEWER
+from monitor.reports.api_docs import POST_ANSWERS, POST_BODY, Received, ReportListing
 from monitor.reports.desk import Listing, Refused, ReportDesk
 from monitor.reports.intake import Problem, component_problem, is_form, read_submission
+from monitor.security.client_address import DIRECT, ClientAddress
 
 
-def build_reports_router(desk: ReportDesk, *, access: AccessGuard) -> APIRouter:
-    """Return the public report route and the admin listing of reports."""
+def build_reports_router(
+    desk: ReportDesk, *, access: AccessGuard, client_address: ClientAddress = DIRECT
+) -> APIRouter:
+    """Return the public report route and the admin listing of reports (limited per
+    ``client_address``)."""
     router = APIRouter()
 
     @router.post(
         "/api/reports",
         status_code=201,
         summary="Report a problem with a component (JSON or an HTML form post)",
+        response_model=Received,
+        responses=POST_ANSWERS,
+        openapi_extra=POST_BODY,
     )
     async def post_report(request: Request) -> Response:
         form = is_form(request)
         submission = await read_submission(request, desk.names)
         if isinstance(submission, Problem):
             return _problem(submission, form=form)
-        address = request.client.host if request.client is not None else ""
+        address = client_address(request)
         outcome = await desk.submit(submission.report, address)
         if isinstance(outcome, Refused):
             return _refused(outcome, form=form)
@@ -47,14 +56,16 @@ def build_reports_router(desk: ReportDesk, *, access: AccessGuard) -> APIRouter:
         "/api/admin/reports",
         summary="User reports and counts per component (admin)",
         dependencies=[Depends(access.require(VIEWER))],
+        response_model=ReportListing,
+        responses=GUARDED,
     )
     async def list_reports(
         component: Annotated[str | None, Query(max_length=64)] = None,
-        since: Annotated[AwareDatetime | None, Query()] = None,
+        since: Annotated[StorableTime | None, Query()] = None,
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     ) -> Response:
         if component is not None and (problem := component_problem(component, desk.names)):
-            return _problem(problem, form=False)
+            raise invalid("query", "component", problem.message)
         listing = await desk.listing(since=since, component_id=component, limit=limit)
         return JSONResponse(_listing_json(desk, listing))
 

@@ -18,9 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from monitor.alert_book import NewAlert
 from monitor.clock import Clock
-from monitor.config import Config
+from monitor.config.policies import UserReports
 from monitor.domain import ComponentStatus
 from monitor.engine import AlertEngine
+from monitor.reload.live import ConfigSource, live_config
 from monitor.reports.limits import SlidingWindow, check_key, client_key
 from monitor.storage.alerts import AlertRow, firing_alert, firing_alerts
 from monitor.storage.database import Database
@@ -84,7 +85,7 @@ class ReportDesk:
         self,
         database: Database,
         engine: AlertEngine,
-        config: Config,
+        config: ConfigSource,
         clock: Clock,
         *,
         key: bytes,
@@ -95,11 +96,22 @@ class ReportDesk:
         self._engine = engine
         self._clock = clock
         self._key = check_key(key)
-        self.policy = config.user_reports
-        self.names = {c.id: c.names.en for c in config.components}
+        self._live = live_config(config)  # a config reload changes the policy and components
+        self._names = self._live.derived(lambda c: {x.id: x.names.en for x in c.components})
+        # Built once: per_client and per_client_window wait for a restart (monitor.reload.plan).
         self._clients = SlidingWindow(self.policy.per_client, self.policy.per_client_window)
         # Many addresses at once: keep the database and the engine's lock out of a flood.
         self._flood = SlidingWindow(flood_limit, flood_window, max_keys=1)
+
+    @property
+    def policy(self) -> UserReports:
+        """The user-reports policy in force."""
+        return self._live.current.user_reports
+
+    @property
+    def names(self) -> dict[str, str]:
+        """The English name of each component in force, by id."""
+        return self._names()
 
     async def submit(self, report: Report, address: str) -> Accepted | Refused:
         """Store ``report`` from ``address`` unless a limit is reached; raise the alert if due."""

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from monitor.domain import IncidentStatus
 from monitor.history_views import HistoryView
+from monitor.storage.postmortems import published_postmortems
 from monitor.storage.tables import (
     incident_components,
     incident_updates,
@@ -23,8 +24,9 @@ from monitor.views import IncidentView, MaintenanceStatus, MaintenanceView, Upda
 async def load_history(*, session: AsyncSession) -> HistoryView:
     """Return every incident with its updates and components, and every non-cancelled window.
 
-    Five queries whatever the size of the history (no per-incident round trips, no ``IN`` lists
-    that grow with it): incidents, their updates, their components, windows, their components.
+    Six queries whatever the size of the history (no per-incident round trips, no ``IN`` lists
+    that grow with it): incidents, their updates, their components, their published postmortems,
+    windows, their components.
     """
     return HistoryView(
         incidents=await _all_incidents(session), maintenances=await _all_maintenances(session)
@@ -37,7 +39,8 @@ async def _all_incidents(session: AsyncSession) -> tuple[IncidentView, ...]:
         return ()
     updates = await _all_updates(session)
     affected = await _all_affected(session)
-    views = [_incident(row, updates[row.id], affected[row.id]) for row in rows]
+    written = await published_postmortems(session=session)
+    views = [_incident(row, updates[row.id], affected[row.id], written.get(row.id)) for row in rows]
     return tuple(sorted(views, key=lambda i: (i.started_at, i.id), reverse=True))
 
 

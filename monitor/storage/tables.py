@@ -382,3 +382,17 @@ audit_log = Table(
     Column("status", Integer, nullable=True),
     Index(None, "at"),
 )
+
+# --- postmortems (#7) ---------------------------------------------------------------------
+# One per incident: Markdown written by responders, rendered sanitised; public once published.
+postmortems = Table(
+    "postmortems",
+    metadata,
+    Column("incident_id", BigId, ForeignKey("incidents.id"), primary_key=True),
+    Column("body_markdown", Text, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("updated_by", String(120), nullable=False),
+    Column("published_at", UTCDateTime, nullable=True),
+    Column("published_by", String(120), nullable=True),
+)
+# --- end postmortems ----------------------------------------------------------------------

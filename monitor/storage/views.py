@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from monitor.domain import ComponentStatus, IncidentStatus, Severity
+from monitor.storage.postmortems import published_postmortems
 from monitor.storage.tables import (
     component_groups,
     components,
@@ -29,6 +30,7 @@ from monitor.views import (
     Localized,
     MaintenanceStatus,
     MaintenanceView,
+    PostmortemView,
     SiteView,
     StatusView,
     UpdateView,
@@ -134,11 +136,17 @@ async def _incidents(session: AsyncSession, recent: int) -> tuple[IncidentView, 
     rows = (await session.execute(select(incidents).where(incidents.c.id.in_(ids)))).all()
     updates = await _updates(session, ids)
     affected = await _affected(session, ids)
-    views = [_incident(row, updates[row.id], affected[row.id]) for row in rows]
+    written = await published_postmortems(session=session, incident_ids=ids)
+    views = [_incident(row, updates[row.id], affected[row.id], written.get(row.id)) for row in rows]
     return tuple(sorted(views, key=lambda i: (i.created_at, i.id), reverse=True))
 
 
-def _incident(row: Any, updates: list[UpdateView], affected: list[str]) -> IncidentView:
+def _incident(
+    row: Any,
+    updates: list[UpdateView],
+    affected: list[str],
+    postmortem: PostmortemView | None = None,
+) -> IncidentView:
     return IncidentView(
         id=row.id,
         names={"ja": row.name_ja, "en": row.name_en},
@@ -152,6 +160,7 @@ def _incident(row: Any, updates: list[UpdateView], affected: list[str]) -> Incid
         resolved_at=row.resolved_at,
         component_ids=tuple(affected),
         updates=tuple(updates),
+        postmortem=postmortem,
     )
 
 

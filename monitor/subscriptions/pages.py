@@ -5,8 +5,9 @@ monitor never imports statuspage (the import contract): ``monitor.app`` builds t
 ``choose_language``. These pages are small, private to a token holder and rare, so they are
 rendered per request, unlike the public page. They never show an address.
 
-Every page is sent with ``Cache-Control: no-store`` (tokens must not sit in caches),
-``Referrer-Policy: no-referrer`` (a token in the URL must not leak to another site) and
+Every page is sent with ``Cache-Control: no-store`` (tokens must not sit in caches) and
+``Referrer-Policy: no-referrer`` (a token in the URL must not leak to another site); the app's
+security headers (``monitor.security``) add a strict Content-Security-Policy with
 ``frame-ancestors 'none'`` (the one-button unsubscribe page cannot be framed and clicked).
 """
 
@@ -24,7 +25,6 @@ ChooseLanguage = Callable[[str | None, str | None, Sequence[str]], str]
 PRIVATE_HEADERS = {
     "Cache-Control": "no-store",
     "Referrer-Policy": "no-referrer",
-    "Content-Security-Policy": "frame-ancestors 'none'",
     "X-Robots-Tag": "noindex",
 }
 LANGUAGE_NAMES = {"ja": "日本語", "en": "English"}

@@ -33,7 +33,9 @@ from fastapi.responses import JSONResponse, RedirectResponse
 
 from monitor.admin.auth import AccessGuard
 from monitor.admin.tokens import ADMIN
+from monitor.security.client_address import DIRECT, ClientAddress
 from monitor.storage.subscribers import STATES, SubscriberRow
+from monitor.subscriptions.api_docs import DELETE, LIST, MANAGE, SUBSCRIBE, UNSUBSCRIBE
 from monitor.subscriptions.forms import (
     Problem,
     manage_form,
@@ -133,15 +135,20 @@ MakeContext = Callable[[Request], _Context]
 
 
 def build_subscriptions_router(
-    service: SubscriptionService, pages: SubscribePages, *, access: AccessGuard
+    service: SubscriptionService,
+    pages: SubscribePages,
+    *,
+    access: AccessGuard,
+    client_address: ClientAddress = DIRECT,
 ) -> APIRouter:
-    """Return the public, token-held and admin routes of subscriptions."""
+    """Return the public, token-held and admin routes of subscriptions (requests limited per
+    ``client_address``)."""
     router = APIRouter()
 
     def context(request: Request) -> _Context:
         return _Context(service, pages, request)
 
-    _subscribe_routes(router, context)
+    _subscribe_routes(router, context, client_address)
     _confirm_routes(router, context)
     _manage_routes(router, context)
     _unsubscribe_routes(router, context)
@@ -149,13 +156,15 @@ def build_subscriptions_router(
     return router
 
 
-def _subscribe_routes(router: APIRouter, context: MakeContext) -> None:
+def _subscribe_routes(
+    router: APIRouter, context: MakeContext, client_address: ClientAddress
+) -> None:
     @router.get("/subscribe", include_in_schema=False)
     async def subscribe_page(request: Request) -> Response:
         ctx = context(request)
         return ctx.page("subscribe_form.html", ctx.language(), **ctx.choices(None))
 
-    @router.post("/subscribe", status_code=202, summary="Subscribe to email updates")
+    @router.post("/subscribe", status_code=202, summary="Subscribe to email updates", **SUBSCRIBE)
     async def subscribe(request: Request) -> Response:
         ctx = context(request)
         fields = await read_fields(ctx.request)
@@ -168,7 +177,7 @@ def _subscribe_routes(router: APIRouter, context: MakeContext) -> None:
         )
         if isinstance(form, Problem):
             return ctx.problem(form, language)
-        client = ctx.request.client.host if ctx.request.client is not None else ""
+        client = client_address(ctx.request)
         outcome = await ctx.service.subscribe(form.address, form.choice, client)
         if isinstance(outcome, Refused):
             return ctx.refused(outcome, language)
@@ -207,7 +216,7 @@ def _manage_routes(router: APIRouter, context: MakeContext) -> None:
             return ctx.invalid(outcome)
         return _manage(ctx, outcome, token, saved=ctx.request.query_params.get("saved") == "1")
 
-    @router.post(MANAGE_PATH, summary="Change email preferences (manage token)")
+    @router.post(MANAGE_PATH, summary="Change email preferences (manage token)", **MANAGE)
     async def manage(request: Request) -> Response:
         ctx = context(request)
         fields = await read_fields(ctx.request)
@@ -250,7 +259,9 @@ def _unsubscribe_routes(router: APIRouter, context: MakeContext) -> None:
         language = ctx.language(outcome.choice.language)
         return ctx.page("subscribe_unsubscribe.html", language, token=token)
 
-    @router.post(UNSUBSCRIBE_PATH, summary="Unsubscribe (manage token; RFC 8058 one-click)")
+    @router.post(
+        UNSUBSCRIBE_PATH, summary="Unsubscribe (manage token; RFC 8058 one-click)", **UNSUBSCRIBE
+    )
     async def unsubscribe(request: Request) -> Response:
         ctx = context(request)
         token = ctx.request.query_params.get("token")
@@ -275,6 +286,7 @@ def _admin_routes(router: APIRouter, service: SubscriptionService, access: Acces
         "/api/admin/subscribers",
         summary="Subscriber counts by state and language, and a page of subscribers (admin)",
         dependencies=[Depends(guard)],
+        **LIST,
     )
     async def list_subscribers(
         state: Annotated[str | None, Query(pattern="^(pending|active|unsubscribed)$")] = None,
@@ -294,6 +306,7 @@ def _admin_routes(router: APIRouter, service: SubscriptionService, access: Acces
         "/api/admin/subscribers/{subscriber_id}",
         status_code=204,
         summary="Erase a subscriber on request (admin)",
+        **DELETE,
     )
     async def delete_subscriber(
         subscriber_id: SubscriberId, actor: str = Depends(guard)

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from monitor.clock import Clock
 from monitor.config import Config
+from monitor.reload.live import ConfigSource, live_config
 from monitor.storage.database import Database
 from monitor.storage.subscribers import (
     ACTIVE,
@@ -116,7 +117,7 @@ class SubscriptionService:
     def __init__(
         self,
         database: Database,
-        config: Config,
+        config: ConfigSource,
         clock: Clock,
         *,
         key: bytes,
@@ -127,14 +128,26 @@ class SubscriptionService:
         self.limits = limits or SubscriptionLimits()
         self._signer = TokenSigner(key)
         self._gate = ClientGate(self.limits, key)
-        self._base_url = config.site.url.rstrip("/")
-        self.site_name = config.site.name
-        self.languages: tuple[str, ...] = tuple(config.site.languages)
-        self.components = tuple(
-            ComponentChoice(c.id, {"ja": c.names.ja, "en": c.names.en}, c.group)
-            for c in config.components
-        )
-        self.group_names = {g.id: {"ja": g.names.ja, "en": g.names.en} for g in config.groups}
+        self._live = live_config(config)  # names and components follow a config reload
+        start = self._live.current.site  # signed links and languages wait for a restart
+        self._base_url = start.url.rstrip("/")
+        self.languages: tuple[str, ...] = tuple(start.languages)
+        self._choices = self._live.derived(_component_choices)
+
+    @property
+    def site_name(self) -> str:
+        """The site's name in force."""
+        return self._live.current.site.name
+
+    @property
+    def components(self) -> tuple[ComponentChoice, ...]:
+        """The components a subscriber can choose, in config order."""
+        return self._choices()
+
+    @property
+    def group_names(self) -> dict[str, dict[str, str]]:
+        """Each group's name per language, in config order."""
+        return {g.id: {"ja": g.names.ja, "en": g.names.en} for g in self._live.current.groups}
 
     @property
     def component_ids(self) -> tuple[str, ...]:
@@ -312,3 +325,10 @@ class SubscriptionService:
         language = row.language or self.languages[0]
         choice = Choice(language, row.components)
         return Subscription(row.id, row.state, choice, self.manage_token(row))
+
+
+def _component_choices(config: Config) -> tuple[ComponentChoice, ...]:
+    return tuple(
+        ComponentChoice(c.id, {"ja": c.names.ja, "en": c.names.en}, c.group)
+        for c in config.components
+    )

@@ -15,6 +15,7 @@ from monitor.admin.auth import AccessGuard
 from monitor.admin.failures import FailureWindow
 from monitor.admin.token_desk import TokenDesk
 from monitor.app import Services, build_services, create_app
+from monitor.config import Config
 from monitor.storage.database import Database
 from tests.lifecycle_support import lifecycle_config
 from tests.support import FakeClock
@@ -63,12 +64,19 @@ async def make_tokens(desk: TokenDesk, clock: FakeClock) -> dict[str, str]:
 
 @asynccontextmanager
 async def running(
-    database: Database, clock: FakeClock, *, failures: int = 1_000_000
+    database: Database,
+    clock: FakeClock,
+    *,
+    failures: int = 1_000_000,
+    config: Config | None = None,
 ) -> AsyncIterator[Access]:
-    """The app (lifespan started) with the test tokens; ``failures`` per minute per client."""
+    """The app (lifespan started) with the test tokens; ``failures`` per minute per client.
+
+    With ``config``, no notification channel is built (their secrets are not in the tests).
+    """
     services = build_services(
-        lifecycle_config(), database, clock, metrics_registry=CollectorRegistry(),
-        admin_token=OPERATOR,
+        config or lifecycle_config(), database, clock, metrics_registry=CollectorRegistry(),
+        admin_token=OPERATOR, channels=None if config is None else {},
     )  # fmt: skip
     guard = AccessGuard(
         database, clock, admin_token=OPERATOR, failures=FailureWindow(clock, limit=failures)

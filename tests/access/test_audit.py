@@ -95,3 +95,29 @@ async def test_the_audit_log_pages_and_is_for_admins(database: Database, clock: 
         assert [e["summary"] for e in rest] == ['{"body": {"name": "c", "role": "viewer"}}']
         for caller, status in (("viewer", 403), ("responder", 403), (None, 401)):
             assert (await access.call("GET", "/api/admin/audit", caller)).status_code == status
+
+
+async def test_a_lone_surrogate_in_a_body_is_refused_and_still_audited(
+    database: Database, clock: FakeClock
+) -> None:
+    async with running(database, clock) as access:
+        body = b'{"status": "major_outage", "reason": "bad \\ud800 text"}'
+        response = await access.client.put(
+            "/api/admin/components/login/override", content=body,
+            headers={**access.bearer("admin"), "content-type": "application/json"},
+        )  # fmt: skip
+        assert response.status_code in (200, 422), response.text  # never a 500
+        log = await entries(access)
+    assert log[-1]["route"] == "/api/admin/components/{component_id}/override"
+    assert "bad ? text" in log[-1]["summary"]
+
+
+async def test_an_erased_subscribers_address_does_not_live_on_in_the_audit_log(
+    database: Database, clock: FakeClock
+) -> None:
+    async with running(database, clock) as access:
+        for route in ("/api/admin/subscribers/export", "/api/admin/subscribers/erase"):
+            await access.call("POST", route, "admin", json={"address": "alice@example.com"})
+        text = str(await entries(access))
+    assert "subscribers/erase" in text and "[redacted]" in text
+    assert "alice@example.com" not in text

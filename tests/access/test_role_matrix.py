@@ -11,7 +11,12 @@ from tests.access.support import running
 from tests.support import FakeClock
 
 ROLES = ("viewer", "responder", "admin")
-ADMIN_ONLY = ("/api/admin/tokens", "/api/admin/audit", "/api/admin/subscribers")
+ADMIN_ONLY = (
+    "/api/admin/tokens",
+    "/api/admin/audit",
+    "/api/admin/subscribers",
+    "/api/admin/config",
+)
 NO_SUCH_ID = "424242"  # every path parameter: nothing is changed by an allowed call
 
 

@@ -7,11 +7,13 @@ import os
 import shutil
 import socket
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from playwright.async_api import Browser, async_playwright
 from prometheus_client import CollectorRegistry
 
 from monitor.app import Services, build_services, create_app
@@ -64,17 +66,9 @@ async def _seed(services: Services, clock: FakeClock) -> None:
     )
 
 
-@pytest.fixture
-async def site(tmp_path: Path) -> AsyncIterator[Site]:
-    """Serve the real app with a seeded SQLite database on a free loopback port."""
-    require_chromium()
-    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'exwatch.db'}")
-    await upgrade(database)
-    clock = FakeClock()
-    services = build_services(
-        lifecycle_config(), database, clock, metrics_registry=CollectorRegistry(), admin_token="t"
-    )
-    await _seed(services, clock)
+@asynccontextmanager
+async def serving(services: Services) -> AsyncIterator[str]:
+    """Serve the app of ``services`` on a free loopback port; yields its URL."""
     app = create_app(services, run_checks=False)
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
@@ -86,9 +80,39 @@ async def site(tmp_path: Path) -> AsyncIterator[Site]:
                 break
             await asyncio.sleep(0.05)
         assert server.started, "exwatch did not start"
-        yield Site(f"http://127.0.0.1:{sock.getsockname()[1]}", services)
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
     finally:
         server.should_exit = True
         await asyncio.wait_for(task, 15)
         sock.close()
+
+
+@pytest.fixture
+async def site(tmp_path: Path) -> AsyncIterator[Site]:
+    """Serve the real app with a seeded SQLite database on a free loopback port."""
+    require_chromium()
+    database = Database(f"sqlite+aiosqlite:///{tmp_path / 'exwatch.db'}")
+    await upgrade(database)
+    clock = FakeClock()
+    services = build_services(
+        lifecycle_config(), database, clock, metrics_registry=CollectorRegistry(), admin_token="t"
+    )
+    await _seed(services, clock)
+    try:
+        async with serving(services) as url:
+            yield Site(url, services)
+    finally:
         await database.close()
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    """Debian's Chromium, headless, through Playwright."""
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(
+            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"]
+        )
+        try:
+            yield launched
+        finally:
+            await launched.close()

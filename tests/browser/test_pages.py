@@ -4,26 +4,12 @@ escaped texts, the uptime bar's tooltip, the subscribe round trip, and screensho
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
-from playwright.async_api import Browser, Page, async_playwright
+from playwright.async_api import Browser, Page
 from sqlalchemy import select
 
 from monitor.storage.tables import timeline_events
-from tests.browser.conftest import ARTIFACTS, CHROMIUM, Site
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(
-            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"]
-        )
-        try:
-            yield launched
-        finally:
-            await launched.close()
+from tests.browser.conftest import ARTIFACTS, Site
 
 
 async def _open(browser: Browser, url: str, *, width: int = 1280, js: bool = True) -> Page:

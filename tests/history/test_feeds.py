@@ -159,3 +159,12 @@ def test_markup_in_titles_and_updates_is_text_in_every_feed(kind: str) -> None:
             assert entry.content[0].type == "text/plain" and entry.content[0].value == EVIL
         else:  # RSS descriptions are HTML: the text arrives escaped, showing as itself
             assert "<script" not in entry.summary and unescape(entry.summary) == EVIL
+
+
+@pytest.mark.parametrize("kind", FORMATS)
+def test_control_characters_a_responder_pasted_never_stop_the_feeds(kind: str) -> None:
+    pasted = "Login\x01 down\x0b \x1f\x00now\ufffe"
+    history = HistoryView(incidents=(incident(1, START - hours(2), name=pasted, body=pasted),))
+    parsed = parse(feed(f"/history.{kind}", "en", history))
+    titles = {entry.title for entry in parsed.entries}
+    assert titles == {"[Investigating] Login down now", "[Resolved] Login down now"}
