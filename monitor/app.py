@@ -36,6 +36,11 @@ from monitor.agent_api import Ingest, Stored, build_agent_router
 from monitor.alertmanager import build_alertmanager_router
 from monitor.clock import Clock, SystemClock
 from monitor.config import CheckConfig, Config, load_config
+from monitor.console import ConsoleParts, install_console
+from monitor.console.gate import Gate
+from monitor.console.pages import Pages
+from monitor.console.preview import XPreview
+from monitor.console.sessions import ConsoleSessions
 from monitor.engine import AlertEngine
 from monitor.heartbeats import HeartbeatLedger
 from monitor.incident_clock import IncidentClock
@@ -43,6 +48,7 @@ from monitor.ingest import build_ingest_router
 from monitor.loop_lag import LoopLagMonitor
 from monitor.maintenance import MaintenanceService, build_maintenance_router
 from monitor.metrics import ProbeMetrics
+from monitor.notices import Notice
 from monitor.outbox.planner import OutboxPlanner
 from monitor.postmortems.service import PostmortemService
 from monitor.publisher import SnapshotPublisher
@@ -65,6 +71,8 @@ from monitor.views import Branding, SiteView
 from notifiers import REGISTRY as CHANNELS
 from notifiers.channel import Channel
 from notifiers.service import NotificationService
+from notifiers.x.compose import compose as x_compose
+from notifiers.x.length import MAX_WEIGHTED_LENGTH, weighted_length
 from probes import REGISTRY, HeartbeatProbe, ProbeResult, Registry
 from statuspage import SnapshotStore
 from statuspage.i18n import choose_language
@@ -316,11 +324,32 @@ def _include_admin(app: FastAPI, services: Services, access: AccessGuard | None)
     app.include_router(build_config_router(services.reloader, guard))
     app.include_router(build_data_requests_router(DataRequests(database, clock), guard))
     app.include_router(build_ack_router(services.acks, services.responder, clock))
+    install_console(app, _console_parts(services, guard, postmortems), guard)
     app.include_router(
         build_timeline_router(
             database, guard, time_zone=services.config.site.time_zone, clock=clock
         )
     )
+
+
+def _console_parts(
+    services: Services, guard: AccessGuard, postmortems: PostmortemService
+) -> ConsoleParts:
+    """The console's services; its X preview uses the X channel's own composer."""
+    database, clock = services.database, services.clock
+    return ConsoleParts(
+        database=database, clock=clock, live=services.live, responder=services.responder,
+        gate=Gate(ConsoleSessions(database, clock, guard)), pages=Pages(clock, services.live),
+        previewer=_x_preview, maintenance=services.maintenance, reports=services.reports,
+        postmortems=postmortems,
+    )  # fmt: skip
+
+
+def _x_preview(notice: Notice, language: str) -> XPreview:
+    """The post an X account in ``language`` would send, and the weight of the uncut text."""
+    whole = x_compose(notice, language, limit=1_000_000)
+    post = x_compose(notice, language)
+    return XPreview(language, post, weighted_length(whole), MAX_WEIGHTED_LENGTH)
 
 
 def _derived_key(admin_token: str | None, purpose: bytes, *, size: int) -> bytes:

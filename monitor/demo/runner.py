@@ -73,6 +73,7 @@ def _banner(
         "",
         "exwatch demo",
         f"  status page          {page_url}",
+        f"  SRE console          {page_url}console   (sign in with the admin token below)",
         f"  Statuspage API       {page_url}api/v2/summary.json",
         f"  simulated exchange   {exchange.url}/",
         f"  database             {safe_url(database.url)}",

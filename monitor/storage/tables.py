@@ -383,6 +383,22 @@ audit_log = Table(
     Index(None, "at"),
 )
 
+# Console sign-ins (#7): the cookie is random; only its SHA-256 is stored, with the SHA-256 of
+# the token signed in with, so revoking (or rotating) the token ends its sessions at once.
+console_sessions = Table(
+    "console_sessions",
+    metadata,
+    Column("id_hash", String(64), primary_key=True),
+    Column("token_hash", String(64), nullable=False),
+    Column("actor", String(120), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("csrf", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("last_seen_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Index(None, "expires_at"),
+)
+
 # --- postmortems (#7) ---------------------------------------------------------------------
 # One per incident: Markdown written by responders, rendered sanitised; public once published.
 postmortems = Table(
