@@ -7,7 +7,7 @@ import hmac
 import logging
 import os
 import secrets
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,7 +17,14 @@ from typing import Any
 from fastapi import APIRouter, FastAPI, Response
 from fastapi.responses import JSONResponse
 from jinja2 import PackageLoader
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    PlatformCollector,
+    ProcessCollector,
+    generate_latest,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from monitor.ack_api import build_ack_router
 from monitor.ack_links import AckLinks
@@ -44,6 +51,7 @@ from monitor.console.sessions import ConsoleSessions
 from monitor.engine import AlertEngine
 from monitor.heartbeats import HeartbeatLedger
 from monitor.incident_clock import IncidentClock
+from monitor.incident_metrics import IncidentMetrics
 from monitor.ingest import build_ingest_router
 from monitor.loop_lag import LoopLagMonitor
 from monitor.maintenance import MaintenanceService, build_maintenance_router
@@ -61,12 +69,15 @@ from monitor.retention import RetentionJob
 from monitor.scheduler import CheckScheduler
 from monitor.security.client_address import ClientAddress
 from monitor.security.middleware import install_security_headers
-from monitor.storage.database import Database
+from monitor.state_metrics import StateMetrics
+from monitor.storage.database import Database, EventPlanner
+from monitor.storage.query_metrics import QueryMetrics
 from monitor.storage.results import stored_result_keys
 from monitor.subscriptions import SubscribePages, SubscriptionService, build_subscriptions_router
 from monitor.subscriptions.data_requests import DataRequests
 from monitor.subscriptions.data_requests_api import build_data_requests_router
 from monitor.ticker import Ticker
+from monitor.tracing import instrument
 from monitor.views import Branding, SiteView
 from notifiers import REGISTRY as CHANNELS
 from notifiers.channel import Channel
@@ -77,6 +88,7 @@ from probes import REGISTRY, HeartbeatProbe, ProbeResult, Registry
 from statuspage import SnapshotStore
 from statuspage.i18n import choose_language
 from statuspage.messages_subscribe import MESSAGES
+from statuspage.page_requests import PageRequests
 from statuspage.routes import mount
 
 log = logging.getLogger(__name__)
@@ -107,6 +119,7 @@ class Services:
     notifications: NotificationService
     acks: AckLinks
     reloader: ConfigReloader
+    state_metrics: StateMetrics
     agent_token: str | None = None
     admin_token: str | None = None
 
@@ -139,7 +152,9 @@ def build_services(
     live = LiveConfig(config)
     metrics_registry = metrics_registry or CollectorRegistry()
     metrics = ProbeMetrics(metrics_registry)
-    store = SnapshotStore()
+    incident_metrics = IncidentMetrics(metrics_registry)
+    _platform_metrics(metrics_registry, database)
+    store = SnapshotStore(requests=PageRequests.on(metrics_registry))
     publisher = SnapshotPublisher(database, live.derived(site_view), clock, store.publish)
     writer = ResultWriter(database, clock)
     engine = AlertEngine(database, live, clock, writer, on_change=publisher.changed)
@@ -164,7 +179,7 @@ def build_services(
     acks = AckLinks(_derived_key(admin_token, b"exwatch ack links", size=32), config.site.url)
     notifications = _notifications(
         live, database, clock, subscriptions, acks,
-        registry=metrics_registry, channels=channels, env=env,
+        registry=metrics_registry, channels=channels, env=env, also=incident_metrics.plan,
     )  # fmt: skip
     for name, job in (
         ("user_reports", reports.tick),
@@ -188,7 +203,15 @@ def build_services(
         metrics=metrics, ticker=ticker, clock=clock, responder=Responder(engine, live),
         reports=reports, maintenance=maintenance, subscriptions=subscriptions,
         notifications=notifications, acks=acks, agent_token=agent_token, admin_token=admin_token,
+        state_metrics=StateMetrics(database, metrics_registry),
     )  # fmt: skip
+
+
+def _platform_metrics(registry: CollectorRegistry, database: Database) -> None:
+    """DB query latency and the process's own ``process_*``/``python_info`` on ``registry``."""
+    QueryMetrics(registry).attach(database.engine)
+    ProcessCollector(registry=registry)
+    PlatformCollector(registry=registry)
 
 
 def _notifications(
@@ -201,9 +224,16 @@ def _notifications(
     registry: CollectorRegistry,
     channels: Mapping[str, Channel] | None,
     env: Mapping[str, str] | None,
+    also: EventPlanner,
 ) -> NotificationService:
-    """The outbox: its planner on every transaction, and the dispatcher over the channels."""
-    database.plan_events_with(OutboxPlanner(live).plan)
+    """The outbox: its planner (then ``also``) on every transaction, and the dispatcher."""
+    outbox = OutboxPlanner(live).plan
+
+    async def plan(session: AsyncSession, events: Sequence[int]) -> None:
+        await outbox(session, events)
+        await also(session, events)
+
+    database.plan_events_with(plan)
     if channels is None:
         channels = CHANNELS.build(live.current, os.environ if env is None else env)
     return NotificationService(
@@ -246,6 +276,7 @@ def create_app(
         docs_url="/api/docs",
     )
     app.state.services = services
+    instrument(app)  # HTTP request spans, only when tracing is on
     install_validation_handler(app)
     # Inside the snapshot middleware: the public page never passes through the audit.
     app.add_middleware(
@@ -370,7 +401,8 @@ def _operations_router(services: Services) -> APIRouter:
     router = APIRouter(include_in_schema=False)
 
     @router.get("/metrics")
-    def metrics() -> Response:
+    async def metrics() -> Response:
+        await services.state_metrics.refresh()
         return Response(generate_latest(services.metrics_registry), media_type=CONTENT_TYPE_LATEST)
 
     @router.get("/healthz")

@@ -1,5 +1,5 @@
-"""The ``exwatch`` command: run, demo, validate, schema, export, db upgrade, incidents export,
-tokens create/list/revoke, audit and config reload."""
+"""The ``exwatch`` command: run, demo, simulate, validate, schema, export, db upgrade,
+incidents export, tokens create/list/revoke, audit and config reload."""
 
 from __future__ import annotations
 
@@ -25,6 +25,8 @@ from monitor.clock import SystemClock
 from monitor.config import Config, ConfigError, json_schema, load_config
 from monitor.config.models import Site
 from monitor.demo.runner import run_demo
+from monitor.demo.simulate import run_simulator
+from monitor.logging_json import FORMAT_VARIABLE, use_log_format
 from monitor.reload.cli import config_app
 from monitor.reload.sighup import SighupReload
 from monitor.report import FORMATS, UnknownFormatError, as_file, export_format, load_report, render
@@ -35,6 +37,7 @@ from monitor.storage.database import database_url, safe_url
 from monitor.storage.migrate import current_revision
 from monitor.storage.timeline_reads import MAX_ID
 from monitor.subscriptions.tokens import MIN_KEY_BYTES as SUBSCRIPTION_KEY_BYTES
+from monitor.tracing import setup_tracing
 from statuspage.export import ExportReport, SiteWriter, sweep_temporary_files
 from statuspage.fast_protocol import snapshot_protocol
 from statuspage.snapshot import RenderProcess
@@ -54,10 +57,24 @@ ConfigOption = Annotated[Path, typer.Option("--config", "-c", help="the YAML con
 HostOption = Annotated[str, typer.Option(help="address to listen on")]
 
 
+LogFormatOption = Annotated[
+    str,
+    typer.Option(
+        envvar=FORMAT_VARIABLE,
+        help="log lines: plain, or json (with trace ids; or EXWATCH_LOG_FORMAT)",
+    ),
+]
+
+
 @app.command()
-def run(config: ConfigOption, host: HostOption = "127.0.0.1", port: int = 8080) -> None:
+def run(
+    config: ConfigOption,
+    host: HostOption = "127.0.0.1",
+    port: int = 8080,
+    log_format: LogFormatOption = "plain",
+) -> None:
     """Run exwatch: the status page, the API, the scheduler and the engine."""
-    configure_logging()
+    _configure_observability(log_format)
     loaded = _load_or_exit(config)
     _exit_if_port_taken(host, port)
     raise typer.Exit(_until_stopped(_serve(loaded, host, port, path=config)))
@@ -73,10 +90,20 @@ def demo(
     exchange_port: Annotated[int, typer.Option(help="port of the simulated exchange")] = 8081,
 ) -> None:
     """Run the simulated exchange and exwatch watching it, with a scripted outage."""
-    configure_logging()
+    _configure_observability("plain")
     _exit_if_port_taken(host, port)
     _exit_if_port_taken(host, exchange_port)
     raise typer.Exit(_until_stopped(_demo(host, port, exchange_port, scenario=not no_scenario)))
+
+
+@app.command()
+def simulate(
+    host: HostOption = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port of the simulated exchange")] = 8081,
+) -> None:
+    """Run only the simulated exchange (faults at /_faults), e.g. for docker compose."""
+    _exit_if_port_taken(host, port)
+    raise typer.Exit(_until_stopped(run_simulator(host, port)))
 
 
 @app.command()
@@ -100,6 +127,16 @@ def agent(
     except ValueError as error:
         fail([f"agent: {error}"])
     raise typer.Exit(_until_stopped(_agent(settings)))
+
+
+def _configure_observability(log_format: str) -> None:
+    """Set up logging in ``log_format`` and, if OTEL_EXPORTER_OTLP_ENDPOINT is set, tracing."""
+    configure_logging()
+    try:
+        use_log_format(log_format)
+    except ValueError as error:
+        fail([f"--log-format: {error}"])
+    setup_tracing(os.environ)
 
 
 @app.command()

@@ -41,9 +41,11 @@ from monitor.storage.checks import (
 from monitor.storage.components import overrides_with_reason, set_override
 from monitor.storage.database import Database
 from monitor.storage.timeline import append_event
+from monitor.tracing import tracer
 from probes import ProbeResult
 
 log = logging.getLogger(__name__)
+_tracer = tracer(__name__)
 OnChange = Callable[[], Awaitable[None]]
 Record = Callable[[AsyncSession, datetime], Awaitable[None]]
 
@@ -223,6 +225,18 @@ class AlertEngine:
         (a run started before a reload finishes under the new one); the result of a check a
         reload removed is dropped.
         """
+        attributes = {"exwatch.check": check.id, "exwatch.region": region}
+        with _tracer.start_as_current_span("exwatch.engine.ingest", attributes=attributes) as span:
+            before = self._states.get((check.id, region), CheckState()).state
+            await self._ingest(check, result, region, observed_at)
+            after = self._states.get((check.id, region), CheckState()).state
+            span.set_attributes(
+                {"exwatch.state.before": before.value, "exwatch.state.after": after.value}
+            )
+
+    async def _ingest(
+        self, check: CheckConfig, result: ProbeResult, region: str, observed_at: datetime | None
+    ) -> None:
         current = self._checks().get(check.id)
         if current is None:
             return

@@ -16,9 +16,12 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from monitor.clock import Clock
 from monitor.config import CheckConfig
+from monitor.config.models import LOCAL_REGION
+from monitor.tracing import note_probe, tracer
 from probes import Probe, ProbeResult, Registry
 
 log = logging.getLogger(__name__)
+_tracer = tracer(__name__)
 ResultSink = Callable[[CheckConfig, ProbeResult], Awaitable[None]]
 # A probe enforces its own timeout; this margin only catches a probe that fails to.
 TIMEOUT_MARGIN_S = 1.0
@@ -39,8 +42,10 @@ class CheckScheduler:
         on_lag: Callable[[float], None] | None = None,
         max_concurrent: int = DEFAULT_MAX_CONCURRENT,
         probes: Mapping[str, Probe[Any]] | None = None,
+        region: str = LOCAL_REGION,
     ) -> None:
         self._checks = list(checks)
+        self._region = region  # only for traces: the agent's scheduler probes from its region
         self._sink = sink
         self._clock = clock
         # Probes that need a service of exwatch's (e.g. heartbeats' ledger) come in ready-made.
@@ -126,10 +131,14 @@ class CheckScheduler:
         task = asyncio.current_task()
         if task is not None:
             self._running.add(task)
+        attributes = {"exwatch.check": check.id, "exwatch.component": check.component,
+                      "exwatch.kind": check.kind, "exwatch.region": self._region}  # fmt: skip
         try:
-            async with self._slots:
-                result = await self._probe(check)
-            await self._sink(check, result)
+            with _tracer.start_as_current_span("exwatch.probe", attributes=attributes) as span:
+                async with self._slots:
+                    result = await self._probe(check)
+                note_probe(span, result)
+                await self._sink(check, result)  # the engine's span is a child of this one
         finally:
             if task is not None:
                 self._running.discard(task)

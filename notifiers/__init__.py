@@ -6,12 +6,14 @@ their own: a paged responder is reached by email or a webhook (a phone-call brid
 """
 
 from notifiers.email import build_email_channel
+from notifiers.grafana import build_grafana_channel
 from notifiers.registry import ChannelKind, Registry
 from notifiers.webhook import build_webhook_channel
 from notifiers.x import build_x_channel
 
 REGISTRY = Registry()
 REGISTRY.register("email", build_email_channel)
+REGISTRY.register("grafana", build_grafana_channel)
 REGISTRY.register("webhook", build_webhook_channel)
 REGISTRY.register("x", build_x_channel)
 

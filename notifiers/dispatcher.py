@@ -17,6 +17,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+from opentelemetry import trace
+
 from monitor.clock import Clock
 from monitor.config.notifications import DeliveryPolicy
 from monitor.outbox.addressing import Addressing, Dropped
@@ -41,6 +43,7 @@ from notifiers.metrics import DeliveryMetrics
 from notifiers.pacing import Pace
 
 log = logging.getLogger(__name__)
+_tracer = trace.get_tracer(__name__)
 FLUSH_EVERY = 50  # outcomes written per statement while a batch is being sent
 START_EVERY = 50  # prepared deliveries start sending while the rest of the batch is prepared
 OBSERVE_EVERY = 5.0  # seconds between readings of the outbox's size and age for metrics
@@ -221,15 +224,21 @@ class Dispatcher:
         channel = self._channels[delivery.channel]
         pace = self._paces.get(delivery.channel)
         started = time.perf_counter()
-        try:
-            if pace is None:
-                outcome = await channel.send(delivery)
-            else:
-                async with pace.slot():
+        attributes: dict[str, str | int] = {
+            "exwatch.channel": delivery.channel,
+            "exwatch.delivery": delivery.id,
+        }
+        with _tracer.start_as_current_span("exwatch.notify", attributes=attributes) as span:
+            try:
+                if pace is None:
                     outcome = await channel.send(delivery)
-        except Exception as error:  # a channel must not raise; if one does, try again later
-            log.exception("channel %s raised on delivery %s", delivery.channel, delivery.id)
-            outcome = SendOutcome.retryable(f"the channel raised {type(error).__name__}")
+                else:
+                    async with pace.slot():
+                        outcome = await channel.send(delivery)
+            except Exception as error:  # a channel must not raise; if one does, try again later
+                log.exception("channel %s raised on delivery %s", delivery.channel, delivery.id)
+                outcome = SendOutcome.retryable(f"the channel raised {type(error).__name__}")
+            span.set_attribute("exwatch.outcome", outcome.outcome.value)
         self._metrics.send_seconds.labels(delivery.channel).observe(time.perf_counter() - started)
         self._metrics.sends.labels(delivery.channel, outcome.outcome.value).inc()
         return outcome

@@ -3,7 +3,9 @@
 It answers a request for a snapshot document straight from the connection (no ASGI cycle, no
 task), with the answer ``statuspage.routes.Responder`` decides, and hands the connection to
 uvicorn's own protocol at the first request it does not answer itself. That took exwatch from
-~0.4× to 0.5–0.9× nginx's rate on the same bytes (bench/README.md).
+~0.4× to 0.5–0.9× nginx's rate on the same bytes (bench/README.md). ``Responder.served`` counts
+each answer (``exwatch_page_requests_total``, one cached child's ``inc()``); a request handed
+over is counted once, by the ASGI path.
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 
 Every path in the snapshot is served (new documents need no new route), with an ETag (304 on
 ``If-None-Match``), ``Cache-Control``, ``Vary`` and gzip when the client accepts it. One
-function decides every answer (``Responder.answer``); two front doors use it:
+function decides every answer (``Responder.answer``) and ``Responder.served`` counts it
+(``exwatch_page_requests_total``: a 304 is a cache hit); two front doors use it:
 
 - ``SnapshotMiddleware`` (here), plain ASGI in front of the app's routing: it serves the page
   in any ASGI server and in tests. Measured with wrk (bench/README.md), it did ~18,000 req/s
@@ -24,6 +25,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from monitor.security.policy import PLAIN_HEADERS
 from statuspage.i18n import choose_language
+from statuspage.page_requests import document_of
 from statuspage.snapshot import PAGE_CACHE, Snapshot, SnapshotStore
 
 CACHE_CONTROL = PAGE_CACHE
@@ -98,6 +100,7 @@ class Responder:
     def __init__(self, store: SnapshotStore) -> None:
         self.store = store
         self._negotiator = Negotiator()
+        self._count = store.requests.count
 
     def answer(
         self,
@@ -137,7 +140,9 @@ class Responder:
             path = history_page_path(query)
         if path not in snapshot.paths:
             return None
-        return self.answer(snapshot, method, path, query, headers)
+        answer = self.answer(snapshot, method, path, query, headers)
+        self._count(snapshot.kinds[path], answer.status)
+        return answer
 
     def answer_or_missing(
         self, method: str, path: str, query: bytes, headers: Iterable[tuple[bytes, bytes]]
@@ -146,7 +151,9 @@ class Responder:
         answer = self.served(method, path, query, headers)
         if answer is not None:
             return answer
-        return plain(404, b"not found\n", ()) if self.store.ready else starting()
+        answer = plain(404, b"not found\n", ()) if self.store.ready else starting()
+        self._count(document_of(path), answer.status)
+        return answer
 
 
 def history_page_path(query: bytes) -> str:

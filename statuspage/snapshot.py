@@ -31,6 +31,7 @@ from monitor.views import SiteView, StatusView
 from statuspage import api_v2
 from statuspage.history import render_extras
 from statuspage.html import PageRenderer, brand_css, build_environment
+from statuspage.page_requests import PageRequests, document_of
 
 HTML = "text/html; charset=utf-8"
 JSON = "application/json"
@@ -150,6 +151,8 @@ class Snapshot:
     languages: tuple[str, ...] = ("en",)
     ready: bool = False
     paths: frozenset[str] = frozenset()
+    # Each path's document kind (``page_requests.DOCUMENTS``), chosen here once, not per request.
+    kinds: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def build(
@@ -162,7 +165,8 @@ class Snapshot:
     ) -> Snapshot:
         """Return a snapshot of ``documents`` and ``shared`` with its set of paths."""
         paths = frozenset(path for path, _ in documents) | frozenset(shared)
-        return cls(documents, shared, languages, ready, paths)
+        kinds = {path: document_of(path) for path in paths}
+        return cls(documents, shared, languages, ready, paths, kinds)
 
     def get(self, path: str, language: str) -> Rendered | None:
         """Return the document at ``path`` in ``language`` (or the shared one), if any."""
@@ -173,11 +177,15 @@ class SnapshotStore:
     """Holds the newest rendering of every public document, by (path, language).
 
     ``renderer``, when set (``exwatch run`` sets a ``RenderProcess``), renders in another
-    process; otherwise rendering happens in the caller's thread.
+    process; otherwise rendering happens in the caller's thread. ``requests`` counts the
+    answers served from it (``exwatch_page_requests_total``).
     """
 
-    def __init__(self, environment: Environment | None = None) -> None:
+    def __init__(
+        self, environment: Environment | None = None, *, requests: PageRequests | None = None
+    ) -> None:
         self._environment = environment or build_environment()
+        self.requests = requests or PageRequests()
         self.current = Snapshot.build({}, _render_shared(_BARE), ("en",), ready=False)
         self.renderer: RenderProcess | None = None
 

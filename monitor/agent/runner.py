@@ -156,7 +156,9 @@ class Agent:
         if skipped:
             log.warning("not running server-side checks here: %s", ", ".join(skipped))
         await self._stop_scheduler()
-        scheduler = CheckScheduler(runnable, REGISTRY, self._record, self._clock)
+        scheduler = CheckScheduler(
+            runnable, REGISTRY, self._record, self._clock, region=self._settings.region
+        )
         scheduler.start()
         self._scheduler, self._check_set = scheduler, check_set
         log.info("running %d checks (check set version %s)", len(runnable), check_set.version)

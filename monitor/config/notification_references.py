@@ -59,6 +59,8 @@ def _filters(config: ConfigBase) -> Iterator[str]:
         named.append(("notifications.email.subscribers", settings.email.subscribers))
     if settings.x is not None:
         named.append(("notifications.x.filter", settings.x.filter))
+    if settings.grafana is not None:
+        named.append(("notifications.grafana.filter", settings.grafana.filter))
     named += [
         (f"notifications.webhooks[{i}].filter", w.filter) for i, w in enumerate(settings.webhooks)
     ]

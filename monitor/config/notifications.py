@@ -1,4 +1,4 @@
-"""The ``notifications`` section: channels (email, X, webhooks), who is paged, and retries.
+"""The ``notifications`` section: channels (email, X, webhooks, Grafana), who is paged, retries.
 
 Secrets never sit in the YAML: each setting that needs one names the environment variable
 holding it (``password_env``, ``secret_env``, ``credentials_env_prefix``).
@@ -6,9 +6,9 @@ holding it (``password_env``, ``secret_env``, ``credentials_env_prefix``).
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
-from pydantic import Field, HttpUrl, field_validator, model_validator
+from pydantic import AfterValidator, Field, HttpUrl, field_validator, model_validator
 
 from monitor.config.common import Identifier, Strict
 from monitor.domain import Severity
@@ -35,6 +35,10 @@ PUBLIC_NOTICES: tuple[NoticeKind, ...] = (
     "maintenance_completed",
 )
 """What subscribers and X hear about: the public updates and maintenance, nothing internal."""
+
+GrafanaNoticeKind = Literal["incident_opened", "severity_changed", "incident_resolved"]
+GRAFANA_NOTICES: tuple[GrafanaNoticeKind, ...] = get_args(GrafanaNoticeKind)
+"""What Grafana annotations follow: an incident's start, its severity, and its end."""
 
 ALL_SEVERITIES: tuple[Severity, ...] = (Severity.MINOR, Severity.MODERATE, Severity.CRITICAL)
 
@@ -120,6 +124,38 @@ class Webhook(Strict):
     limits: Limits = Field(default_factory=lambda: Limits(rate_per_second=20, concurrency=4))
 
 
+class GrafanaFilter(Filter):
+    """A filter for annotations: only the incident notices an annotation can follow."""
+
+    events: tuple[GrafanaNoticeKind, ...] = GRAFANA_NOTICES
+
+
+def _grafana_tag(value: str) -> str:
+    if value != value.strip() or any(ord(c) < 0x20 or c == "\x7f" for c in value):
+        raise ValueError("a tag has no control characters and no blanks at either end")
+    return value
+
+
+GrafanaTag = Annotated[str, Field(min_length=1, max_length=100), AfterValidator(_grafana_tag)]
+
+
+class GrafanaChannel(Strict):
+    """Annotations on Grafana: a point when an incident opens, a region once it is resolved."""
+
+    url: HttpUrl = Field(description="Grafana's base URL, e.g. http://grafana:3000")
+    api_token_env: str = Field(pattern=r"^[A-Z_][A-Z0-9_]*$", max_length=120)
+    dashboard_uid: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9_-]+$",
+        max_length=40,
+        description="annotate this dashboard only (empty: organisation-wide, shown by tag)",
+    )
+    tags: tuple[GrafanaTag, ...] = Field(
+        default=("exwatch",), description="added to every annotation, before severity:/component:"
+    )
+    filter: GrafanaFilter = Field(default_factory=GrafanaFilter)
+
+
 class Responder(Strict):
     """How one escalation target is reached when paged: an address, a webhook, or both."""
 
@@ -156,5 +192,6 @@ class Notifications(Strict):
     email: EmailChannel | None = None
     x: XChannel | None = None
     webhooks: tuple[Webhook, ...] = ()
+    grafana: GrafanaChannel | None = None
     responders: dict[Identifier, Responder] = Field(default_factory=dict)
     delivery: DeliveryPolicy = Field(default_factory=DeliveryPolicy)

@@ -9,7 +9,8 @@ from monitor.config.notifications import Filter, Notifications
 from monitor.outbox.subjects import Subject
 from monitor.storage.deliveries import SUBSCRIBER_PREFIX, PlannedDelivery
 
-EMAIL, X, WEBHOOK = "email", "x", "webhook"
+EMAIL, X, WEBHOOK, GRAFANA = "email", "x", "webhook", "grafana"
+GRAFANA_RECIPIENT = "grafana:annotations"  # one stream of annotations; threads per incident
 PAGES = ("page", "reminder")
 
 
@@ -23,13 +24,13 @@ def passes(rule: Filter, subject: Subject) -> bool:
 
 
 class Routes:
-    """Turns a notice's subject into the deliveries for X, webhooks and pages."""
+    """Turns a notice's subject into the deliveries for X, webhooks, Grafana and pages."""
 
     def __init__(self, config: Config) -> None:
         self._settings: Notifications = config.notifications
 
     def direct(self, subject: Subject, targets: list[str]) -> Iterator[PlannedDelivery]:
-        """Deliveries with a fixed recipient: X accounts, webhooks, paged responders."""
+        """Deliveries with a fixed recipient: X accounts, webhooks, Grafana, paged responders."""
         if subject.kind in PAGES:
             yield from self.pages(targets)
             return
@@ -40,6 +41,10 @@ class Routes:
         for hook in self._settings.webhooks:
             if passes(hook.filter, subject):
                 yield PlannedDelivery(WEBHOOK, f"webhook:{hook.name}")
+        grafana = self._settings.grafana
+        if grafana is not None and passes(grafana.filter, subject):
+            # Threaded like X: the resolution finds the annotation id the opening stored.
+            yield PlannedDelivery(GRAFANA, GRAFANA_RECIPIENT, subject.thread_key)
 
     def pages(self, targets: list[str]) -> Iterator[PlannedDelivery]:
         """A page to each target: a responder's address and webhook, or a direct target."""

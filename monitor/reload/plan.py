@@ -34,6 +34,10 @@ RESTART_REQUIRED: tuple[str, ...] = (
     "notifications.x.api_base_url",
     "notifications.x.limits",
     "notifications.webhooks",  # the webhook channel holds each hook's URL and secret
+    "notifications.grafana.url",  # the Grafana channel holds its URL, token and tags
+    "notifications.grafana.api_token_env",
+    "notifications.grafana.dashboard_uid",
+    "notifications.grafana.tags",
     "notifications.delivery",  # the dispatcher's retry policy
     "server",  # the trusted proxies: the per-client limits resolve addresses with them
 )

@@ -5,11 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from opentelemetry import trace
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from monitor.storage.database import EVENTS_KEY
 from monitor.storage.tables import timeline_events
+
+_tracer = trace.get_tracer(__name__)
 
 
 async def append_event(
@@ -33,22 +36,28 @@ async def append_event(
     The event's id is noted on the session, so the deliveries it causes are planned in this
     same transaction before it commits (the outbox, see ``Database.plan_events_with``).
     """
-    result = await session.execute(
-        insert(timeline_events)
-        .values(
-            at=at,
-            kind=kind,
-            incident_id=incident_id,
-            component_id=component_id,
-            check_id=check_id,
-            alert_id=alert_id,
-            reason=reason,
-            data=data,
-            actor=actor,
-            maintenance_id=maintenance_id,
+    noted = {"exwatch.incident": incident_id, "exwatch.check": check_id,
+             "exwatch.component": component_id, "exwatch.actor": actor}  # fmt: skip
+    # One span per event: incident transitions (opened, acknowledged, update, resolved) and the rest.
+    with _tracer.start_as_current_span(f"exwatch.timeline.{kind}") as span:
+        span.set_attributes({key: value for key, value in noted.items() if value is not None})
+        result = await session.execute(
+            insert(timeline_events)
+            .values(
+                at=at,
+                kind=kind,
+                incident_id=incident_id,
+                component_id=component_id,
+                check_id=check_id,
+                alert_id=alert_id,
+                reason=reason,
+                data=data,
+                actor=actor,
+                maintenance_id=maintenance_id,
+            )
+            .returning(timeline_events.c.id)
         )
-        .returning(timeline_events.c.id)
-    )
-    event_id = int(result.scalar_one())
+        event_id = int(result.scalar_one())
+        span.set_attribute("exwatch.event", event_id)
     session.info.setdefault(EVENTS_KEY, []).append(event_id)
     return event_id
