@@ -16,7 +16,7 @@ from monitor.config import Config
 from monitor.notices import Links, Notice, Recipient
 from monitor.outbox.routing import PAGES
 from monitor.storage.deliveries import SUBSCRIBER_PREFIX, DeliveryRow
-from monitor.storage.subscribers import ACTIVE, SubscriberRow, subscribers_by_ids
+from monitor.storage.subscribers import ACTIVE, MailSubscriber, mail_subscribers_by_ids
 from monitor.subscriptions.service import SubscriptionService
 
 
@@ -47,13 +47,13 @@ class Addressing:
 
     async def subscribers(
         self, session: AsyncSession, rows: Sequence[DeliveryRow]
-    ) -> dict[int, SubscriberRow]:
-        """Load the subscribers a batch of deliveries is for, in one query."""
+    ) -> dict[int, MailSubscriber]:
+        """Load what the batch's mails need of their subscribers, in one query."""
         ids = [_subscriber_id(r.recipient) for r in rows]
-        return await subscribers_by_ids(session=session, subscriber_ids=[i for i in ids if i])
+        return await mail_subscribers_by_ids(session=session, subscriber_ids=[i for i in ids if i])
 
     async def resolve(
-        self, row: DeliveryRow, notice: Notice, subscribers: dict[int, SubscriberRow]
+        self, row: DeliveryRow, notice: Notice, subscribers: dict[int, MailSubscriber]
     ) -> Addressed | Dropped:
         """Return the recipient and links for ``row``, or why it has nothing to send."""
         kind, _, value = row.recipient.partition(":")
@@ -73,7 +73,7 @@ class Addressing:
         return Links(ack_url=self._acks.link(notice.incident.id, row.recipient, notice.at))
 
     async def _subscriber(
-        self, subscriber_id: int, notice: Notice, row: SubscriberRow | None
+        self, subscriber_id: int, notice: Notice, row: MailSubscriber | None
     ) -> Addressed | Dropped:
         key = f"{SUBSCRIBER_PREFIX}{subscriber_id}"
         if notice.kind == "subscription_confirmation":

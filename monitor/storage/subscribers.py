@@ -222,6 +222,35 @@ async def subscribers_by_ids(
     return {row.id: row for row in await _many(session, query)}
 
 
+@dataclass(frozen=True, slots=True)
+class MailSubscriber:
+    """What a mail to one subscriber needs: address, language, state and the links' nonce."""
+
+    id: int
+    address: str
+    nonce: str
+    state: str
+    language: str | None
+
+
+async def mail_subscribers_by_ids(
+    *, session: AsyncSession, subscriber_ids: Iterable[int]
+) -> dict[int, MailSubscriber]:
+    """Return what mails to these subscribers (a dispatcher's batch) need, by id, in one query.
+
+    Only the five columns a mail uses: no components query and no datetime conversions,
+    which a full row costs per subscriber (a fan-out loads 100,000).
+    """
+    c = subscribers.c
+    query = select(c.id, c.address, c.nonce, c.state, c.language).where(
+        c.id.in_(list(subscriber_ids))
+    )
+    return {
+        int(r.id): MailSubscriber(int(r.id), r.address, r.nonce, r.state, r.language)
+        for r in await session.execute(query)
+    }
+
+
 async def delete_subscriber(*, session: AsyncSession, subscriber_id: int) -> bool:
     """Erase a subscriber and its choices; return False if there was none."""
     await session.execute(

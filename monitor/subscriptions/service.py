@@ -29,6 +29,7 @@ from monitor.storage.subscribers import (
     ACTIVE,
     PENDING,
     UNSUBSCRIBED,
+    MailSubscriber,
     PendingChoice,
     SubscriberRow,
     active_subscribers,
@@ -230,7 +231,7 @@ class SubscriptionService:
         url = f"{self._base_url}{CONFIRM_PATH}?token={self._signer.mint(claims)}"
         return ConfirmationMail(row.id, row.address, row.pending, url, claims.expires_at)
 
-    def mail_links(self, subscriber: SubscriberRow) -> MailLinks:
+    def mail_links(self, subscriber: SubscriberRow | MailSubscriber) -> MailLinks:
         """Return the manage and one-click unsubscribe links for a mail to ``subscriber``."""
         token = self.manage_token(subscriber)
         return MailLinks(
@@ -238,7 +239,7 @@ class SubscriptionService:
             unsubscribe_url=f"{self._base_url}{UNSUBSCRIBE_PATH}?token={token}",
         )
 
-    def manage_token(self, subscriber: SubscriberRow) -> str:
+    def manage_token(self, subscriber: SubscriberRow | MailSubscriber) -> str:
         """Return a fresh manage token for ``subscriber``."""
         expires_at = self._clock.now() + self.limits.manage_ttl
         claims = Claims(Purpose.MANAGE, subscriber.id, 0, expires_at, subscriber.nonce)
