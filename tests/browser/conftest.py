@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import shutil
-import socket
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -15,14 +12,16 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Browser, async_playwright
 from prometheus_client import CollectorRegistry
+from sqlalchemy import select
 
-from monitor.app import Services, build_services, create_app
+from monitor.app import Services, build_services
 from monitor.domain import ComponentStatus, IncidentStatus
 from monitor.responder import ManualIncident
-from monitor.server import uvicorn_server
 from monitor.storage.database import Database
 from monitor.storage.migrate import upgrade
+from monitor.storage.tables import timeline_events
 from tests.lifecycle_support import lifecycle_config
+from tests.serving import serving
 from tests.support import FAIL, FakeClock
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -66,27 +65,6 @@ async def _seed(services: Services, clock: FakeClock) -> None:
     )
 
 
-@asynccontextmanager
-async def serving(services: Services) -> AsyncIterator[str]:
-    """Serve the app of ``services`` on a free loopback port; yields its URL."""
-    app = create_app(services, run_checks=False)
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn_server(app, "127.0.0.1", sock.getsockname()[1])
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    try:
-        for _ in range(200):
-            if server.started or task.done():
-                break
-            await asyncio.sleep(0.05)
-        assert server.started, "exwatch did not start"
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    finally:
-        server.should_exit = True
-        await asyncio.wait_for(task, 15)
-        sock.close()
-
-
 @pytest.fixture
 async def site(tmp_path: Path) -> AsyncIterator[Site]:
     """Serve the real app with a seeded SQLite database on a free loopback port."""
@@ -116,3 +94,18 @@ async def browser() -> AsyncIterator[Browser]:
             yield launched
         finally:
             await launched.close()
+
+
+async def confirmation_link(site: Site) -> str:
+    """The confirm link of the subscription just requested, pointed at the running site."""
+    async with site.services.database.transaction() as session:
+        event = (
+            await session.execute(
+                select(timeline_events).where(
+                    timeline_events.c.kind == "subscription_confirmation_requested"
+                )
+            )
+        ).one()
+    mail = await site.services.subscriptions.confirmation_mail(event.data["subscriber_id"])
+    assert mail is not None
+    return mail.confirm_url.replace(mail.confirm_url.split("/subscribe")[0], site.url)

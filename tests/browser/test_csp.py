@@ -15,14 +15,12 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Browser, ConsoleMessage, Page
 from prometheus_client import CollectorRegistry
-from sqlalchemy import select
 
 from monitor.app import build_services
 from monitor.maintenance.models import NewMaintenance
 from monitor.storage.database import Database
 from monitor.storage.migrate import upgrade
-from monitor.storage.tables import timeline_events
-from tests.browser.conftest import Site, _seed, require_chromium, serving
+from tests.browser.conftest import Site, _seed, confirmation_link, require_chromium, serving
 from tests.lifecycle_support import lifecycle_config
 from tests.support import FakeClock
 
@@ -129,17 +127,7 @@ async def test_the_forms_post_and_redirect_within_the_policy(
     await form.locator("[type='submit']").click()
     await tab.assert_clean()
     assert "inbox" in (await page.inner_text("body")).lower()
-    async with site.services.database.transaction() as session:
-        event = (
-            await session.execute(
-                select(timeline_events).where(
-                    timeline_events.c.kind == "subscription_confirmation_requested"
-                )
-            )
-        ).one()
-    mail = await site.services.subscriptions.confirmation_mail(event.data["subscriber_id"])
-    assert mail is not None
-    await tab.visit(mail.confirm_url.replace(mail.confirm_url.split("/subscribe")[0], site.url))
+    await tab.visit(await confirmation_link(site))
 
 
 async def test_an_injected_inline_style_is_caught(

@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import pytest
 from playwright.async_api import Browser, Page
-from sqlalchemy import select
 
-from monitor.storage.tables import timeline_events
-from tests.browser.conftest import ARTIFACTS, Site
+from tests.browser.conftest import ARTIFACTS, Site, confirmation_link
 
 
 async def _open(browser: Browser, url: str, *, width: int = 1280, js: bool = True) -> Page:
@@ -76,17 +74,7 @@ async def test_the_subscribe_form_round_trip(site: Site, browser: Browser) -> No
     await form.locator("[type='submit']").click()
     await page.wait_for_load_state()
     assert "inbox" in (await page.inner_text("body")).lower()
-    async with site.services.database.transaction() as session:
-        event = (
-            await session.execute(
-                select(timeline_events).where(
-                    timeline_events.c.kind == "subscription_confirmation_requested"
-                )
-            )
-        ).one()
-    mail = await site.services.subscriptions.confirmation_mail(event.data["subscriber_id"])
-    assert mail is not None
-    confirm = mail.confirm_url.replace(mail.confirm_url.split("/subscribe")[0], site.url)
+    confirm = await confirmation_link(site)
     await page.goto(confirm)
     text = (await page.inner_text("body")).lower()
     assert "subscribed" in text or "confirmed" in text

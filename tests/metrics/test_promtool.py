@@ -9,8 +9,9 @@ import httpx
 
 from monitor.storage.database import Database
 from monitor.storage.migrate import upgrade
-from tests.metrics.support import break_component, services_on, serving
+from tests.metrics.support import break_component, services_on
 from tests.metrics.tools import PROMTOOL, require
+from tests.serving import serving
 from tests.support import FakeClock
 
 

@@ -15,8 +15,9 @@ import pytest
 
 from monitor.storage.database import Database
 from monitor.storage.migrate import upgrade
-from tests.metrics.support import break_component, services_on, serving
+from tests.metrics.support import break_component, services_on
 from tests.metrics.tools import PROMETHEUS, require
+from tests.serving import serving
 from tests.support import FakeClock
 from tests.test_engine import COMPONENTS
 
