@@ -106,3 +106,15 @@ def container_ports(service: str) -> set[int]:
 def load_yaml(relative: str) -> Any:
     """A YAML file of the repo."""
     return yaml.safe_load((REPO / relative).read_text(encoding="utf-8"))
+
+
+def interpolate_all(document: Any, env: dict[str, str] | None = None) -> Any:
+    """A copy of ``document`` with `interpolate` applied to every string value (not keys,
+    as compose does)."""
+    if isinstance(document, str):
+        return interpolate(document, env)
+    if isinstance(document, dict):
+        return {key: interpolate_all(value, env) for key, value in document.items()}
+    if isinstance(document, list):
+        return [interpolate_all(item, env) for item in document]
+    return document
