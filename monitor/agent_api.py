@@ -1,8 +1,11 @@
 """The server side of regional agents: hand each region its checks, take their results in batches.
 
-``GET /api/agent/checks?region=R`` and ``POST /api/agent/results``, bearer-authenticated with
-EXWATCH_AGENT_TOKEN. A batch that can never be accepted (unknown check, wrong region, bad
+``GET /api/agent/checks?region=R&agent=ID`` and ``POST /api/agent/results``, bearer-authenticated
+with EXWATCH_AGENT_TOKEN. A batch that can never be accepted (unknown check, wrong region, bad
 shape) is a 4xx naming why, so the agent drops it instead of retrying forever.
+
+A fetch of the checks is also the agent's heartbeat: the answer lists the region's live agents,
+which split the checks between them by rendezvous hashing (``monitor.agent.rendezvous``).
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import hmac
 import json
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Header, Query, Request
@@ -20,15 +23,32 @@ from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from monitor.admin.responses import request_body
-from monitor.agent_api_docs import CHECKS_ANSWERS, RESULTS_ANSWERS, Accepted, AssignedChecks
+from monitor.agent.identity import AGENT_ID_PATTERN, MAX_AGENT_ID
+from monitor.agent_api_docs import (
+    AGENT_PARAMETER,
+    CHECKS_ANSWERS,
+    RESULTS_ANSWERS,
+    Accepted,
+    AssignedChecks,
+)
+from monitor.clock import Clock
 from monitor.config import CheckConfig
 from monitor.config.models import LOCAL_REGION
 from monitor.reload.live import ConfigSource, live_config
+from monitor.storage.agents import forget_agents, live_agents, record_agent
+from monitor.storage.database import Database
 from probes import ConditionOutcome, ProbeResult
 
 Ingest = Callable[[CheckConfig, ProbeResult, str, datetime], Awaitable[None]]
 Stored = Callable[[str, list[tuple[str, datetime]]], Awaitable[set[tuple[str, datetime]]]]
+# Given a region and the calling agent's id (None from an agent too old to send one): note the
+# agent as live, and return the region's live agents, sorted.
+Roster = Callable[[str, str | None], Awaitable[list[str]]]
 MAX_BATCH = 5000
+# An agent counts as live this long after its last fetch: three of its default refetch periods.
+AGENT_LIVENESS_S = 90.0
+# An agent gone this many liveness windows is deleted (any region's): the table stays small.
+_FORGET_AFTER_WINDOWS = 10
 
 
 PHASES = frozenset({"dns", "connect", "tls", "first_byte", "total"})
@@ -102,13 +122,38 @@ class RecentKeys:
         return True
 
 
+def database_roster(database: Database, clock: Clock, window: float = AGENT_LIVENESS_S) -> Roster:
+    """Return the roster kept in ``database``, shared by every api replica; live: ``window`` s."""
+    if window <= 0:
+        raise ValueError("the agents' liveness window must be positive")
+
+    async def roster(region: str, agent_id: str | None) -> list[str]:
+        now = clock.now()
+        async with database.transaction() as session:
+            if agent_id is not None:
+                await record_agent(session=session, region=region, agent_id=agent_id, at=now)
+                gone = now - timedelta(seconds=window * _FORGET_AFTER_WINDOWS)
+                await forget_agents(session=session, before=gone)
+            since = now - timedelta(seconds=window)
+            return await live_agents(session=session, region=region, since=since)
+
+    return roster
+
+
 def build_agent_router(
-    config: ConfigSource, token: str | None, ingest: Ingest, stored: Stored
+    config: ConfigSource,
+    token: str | None,
+    ingest: Ingest,
+    stored: Stored,
+    *,
+    roster: Roster | None = None,
 ) -> APIRouter:
     """Return the agent routes; without a token configured they answer 503.
 
     ``stored`` tells which results of a batch are already in the database: the in-memory set
     of recent keys does not survive a restart, and a batch resent across one must count once.
+    ``roster`` keeps the live agents of each region; without it the answer lists none and each
+    agent runs all its region's checks (as before agents shared them).
     """
     router = APIRouter(prefix="/api/agent")
     live = live_config(config)  # agents get the checks in force: a reload reaches them too
@@ -120,8 +165,11 @@ def build_agent_router(
         response_model=AssignedChecks, responses=CHECKS_ANSWERS,
     )  # fmt: skip
     async def region_checks(
-        region: str = Query(min_length=1), authorization: str | None = Header(None)
-    ) -> JSONResponse:
+        region: str = Query(min_length=1, max_length=64),
+        agent: str | None = Query(None, max_length=MAX_AGENT_ID, pattern=AGENT_ID_PATTERN,
+                                  description=AGENT_PARAMETER),
+        authorization: str | None = Header(None),
+    ) -> JSONResponse:  # fmt: skip
         if (problem := _refusal(token, authorization)) is not None:
             return problem
         assigned = [
@@ -130,7 +178,12 @@ def build_agent_router(
             if region in c.regions and region != LOCAL_REGION
         ]
         version = hashlib.sha256(json.dumps(assigned, sort_keys=True).encode()).hexdigest()[:16]
-        return JSONResponse({"version": version, "checks": assigned})
+        answer: dict[str, Any] = {"version": version, "checks": assigned}
+        if roster is not None:
+            # A region with no checks (a typo, a retired region) has nothing to share: it is
+            # not recorded, so strangers' region names never reach the table.
+            answer["agents"] = await roster(region, agent) if assigned else _only(agent)
+        return JSONResponse(answer)
 
     @router.post(
         "/results", summary="A batch of results from a region's agent",
@@ -160,6 +213,10 @@ def build_agent_router(
         return JSONResponse({"accepted": len(batch.results), "duplicates": duplicates})
 
     return router
+
+
+def _only(agent: str | None) -> list[str]:
+    return [] if agent is None else [agent]
 
 
 async def _read_batch(request: Request) -> AgentBatch | JSONResponse:

@@ -18,8 +18,9 @@ import uvloop
 from sqlalchemy.exc import SQLAlchemyError
 
 from monitor.agent import AgentSettings, BufferInUseError, run_agent
-from monitor.app import build_services, create_app, site_view
+from monitor.app import Role, site_view
 from monitor.cli_access import audit, tokens_app
+from monitor.cli_serve import serve
 from monitor.cli_support import fail, open_database
 from monitor.clock import SystemClock
 from monitor.config import Config, ConfigError, json_schema, load_config
@@ -28,19 +29,14 @@ from monitor.demo.runner import run_demo
 from monitor.demo.simulate import run_simulator
 from monitor.logging_json import FORMAT_VARIABLE, use_log_format
 from monitor.reload.cli import config_app
-from monitor.reload.sighup import SighupReload
 from monitor.report import FORMATS, UnknownFormatError, as_file, export_format, load_report, render
-from monitor.reports.limits import MIN_KEY_BYTES
-from monitor.server import configure_logging, port_problem, uvicorn_server
+from monitor.server import configure_logging, port_problem
 from monitor.static_export import ExportLoop, ExportSetupError, Timing, open_existing
 from monitor.storage.database import database_url, safe_url
 from monitor.storage.migrate import current_revision
 from monitor.storage.timeline_reads import MAX_ID
-from monitor.subscriptions.tokens import MIN_KEY_BYTES as SUBSCRIPTION_KEY_BYTES
 from monitor.tracing import setup_tracing
 from statuspage.export import ExportReport, SiteWriter, sweep_temporary_files
-from statuspage.fast_protocol import snapshot_protocol
-from statuspage.snapshot import RenderProcess
 
 app = typer.Typer(
     no_args_is_help=True, add_completion=False, help="exwatch: status and alerting for exchanges."
@@ -69,15 +65,22 @@ LogFormatOption = Annotated[
 @app.command()
 def run(
     config: ConfigOption,
+    *,
     host: HostOption = "127.0.0.1",
     port: int = 8080,
     log_format: LogFormatOption = "plain",
+    role: Annotated[
+        Role, typer.Option(help="all (one process), or api / engine (several, on PostgreSQL)")
+    ] = Role.ALL,
+    lease: Annotated[
+        float, typer.Option(min=1.0, max=300.0, help="--role engine: leadership lease, seconds")
+    ] = 10.0,
 ) -> None:
-    """Run exwatch: the status page, the API, the scheduler and the engine."""
+    """Run exwatch: the status page, the API, the scheduler and the engine (or one role)."""
     _configure_observability(log_format)
     loaded = _load_or_exit(config)
     _exit_if_port_taken(host, port)
-    raise typer.Exit(_until_stopped(_serve(loaded, host, port, path=config)))
+    raise typer.Exit(_until_stopped(serve(loaded, host, port, path=config, role=role, lease=lease)))
 
 
 @app.command()
@@ -119,11 +122,19 @@ def agent(
     buffer_dir: Annotated[
         Path | None, typer.Option(help="where results wait while the server is away")
     ] = None,
+    agent_id: Annotated[
+        str | None,
+        typer.Option(
+            envvar="EXWATCH_AGENT_ID",
+            help="this agent's id among its region's agents (default: the host name and a "
+            "random suffix, kept in the buffer directory)",
+        ),
+    ] = None,
 ) -> None:
-    """Run the checks of one region and push their results to the server."""
+    """Run the checks of one region (its share, beside other agents) and push their results."""
     configure_logging()
     try:
-        settings = AgentSettings(server, region, token, buffer_dir)
+        settings = AgentSettings(server, region, token, buffer_dir, agent_id=agent_id)
     except ValueError as error:
         fail([f"agent: {error}"])
     raise typer.Exit(_until_stopped(_agent(settings)))
@@ -233,61 +244,6 @@ def _until_stopped(main: Coroutine[Any, Any, int]) -> int:
     except KeyboardInterrupt:
         # The server already shut down gracefully; asyncio re-raises the interrupt at the end.
         return 0
-
-
-async def _serve(config: Config, host: str, port: int, *, path: Path) -> int:
-    report_key = os.environ.get("EXWATCH_REPORT_KEY")
-    if report_key is not None and len(report_key.encode()) < MIN_KEY_BYTES:
-        typer.echo(f"exwatch: EXWATCH_REPORT_KEY must be at least {MIN_KEY_BYTES} bytes", err=True)
-        return 2
-    subscription_key = os.environ.get("EXWATCH_SUBSCRIPTION_KEY")
-    if subscription_key is not None and len(subscription_key.encode()) < SUBSCRIPTION_KEY_BYTES:
-        typer.echo(
-            f"exwatch: EXWATCH_SUBSCRIPTION_KEY must be at least {SUBSCRIPTION_KEY_BYTES} bytes",
-            err=True,
-        )
-        return 2
-    database = await open_database()
-    try:
-        try:
-            services = build_services(
-                config,
-                database,
-                agent_token=os.environ.get("EXWATCH_AGENT_TOKEN"),
-                admin_token=os.environ.get("EXWATCH_ADMIN_TOKEN"),
-                report_key=report_key.encode() if report_key else None,
-                subscription_key=subscription_key.encode() if subscription_key else None,
-                config_path=path,
-            )
-        except ConfigError as error:
-            typer.echo(
-                "\n".join([f"exwatch: {error.source}: cannot start", *error.problems]), err=True
-            )
-            return 2
-        if not services.admin_token:
-            typer.echo(
-                "exwatch: EXWATCH_ADMIN_TOKEN is not set: only tokens from "
-                "`exwatch tokens create` open the admin API",
-                err=True,
-            )
-        typer.echo(f"exwatch: status page at http://{host}:{port}/", err=True)
-        # Renders off this process: a re-render must not hold up requests (RenderProcess).
-        services.store.renderer = renderer = RenderProcess()
-        server = uvicorn_server(create_app(services), host, port)
-        # The page's documents are answered on the connection itself (statuspage.fast_protocol).
-        server.config.http = snapshot_protocol(services.store)
-        # `kill -HUP` reloads the config file, as POST /api/admin/config/reload does.
-        sighup = SighupReload(services.reloader, database, services.clock)
-        unhandle = sighup.install(asyncio.get_running_loop())
-        try:
-            await server.serve()
-        finally:
-            unhandle()
-            await sighup.wait()
-            renderer.close()
-    finally:
-        await database.close()
-    return 0
 
 
 async def _demo(host: str, port: int, exchange_port: int, *, scenario: bool) -> int:

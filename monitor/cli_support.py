@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import typer
 from sqlalchemy.exc import SQLAlchemyError
@@ -12,11 +12,11 @@ from monitor.storage.database import Database, DatabaseUrlError, database_url, s
 from monitor.storage.migrate import open_upgraded
 
 
-async def open_database() -> Database:
+async def open_database(**engine_options: Any) -> Database:
     """Open EXWATCH_DATABASE_URL with its schema up to date, or exit naming the problem."""
     url = database_url()
     try:
-        return await open_upgraded(url)
+        return await open_upgraded(url, **engine_options)
     except DatabaseUrlError as error:
         fail([str(error)])
     except (SQLAlchemyError, OSError) as error:

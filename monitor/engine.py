@@ -42,15 +42,22 @@ from monitor.storage.components import overrides_with_reason, set_override
 from monitor.storage.database import Database
 from monitor.storage.timeline import append_event
 from monitor.tracing import tracer
+from monitor.write_refused import WriteRefusedError
 from probes import ProbeResult
 
 log = logging.getLogger(__name__)
 _tracer = tracer(__name__)
 OnChange = Callable[[], Awaitable[None]]
 Record = Callable[[AsyncSession, datetime], Awaitable[None]]
+WriteGuard = Callable[[AsyncSession], Awaitable[None]]
+"""Runs first in every engine transaction: may wait (serialize) or raise (refuse the write)."""
 
 
 async def _nothing() -> None:
+    return None
+
+
+async def _unguarded(_: AsyncSession) -> None:
     return None
 
 
@@ -84,8 +91,12 @@ class AlertEngine:
         *,
         mutes: Mutes | None = None,
         incidents: IncidentManager | None = None,
+        guard: WriteGuard | None = None,
     ) -> None:
         self._database = database
+        # Several processes share one database (``--role``): the guard serializes their engine
+        # writes and refuses a deposed leader's (monitor.cluster.write_guard).
+        self._write_guard = guard or _unguarded
         self._writer = writer
         # Alert states live in memory for speed and in the database for restarts: every change
         # of state is written before it is used, and start() loads them back.
@@ -94,6 +105,10 @@ class AlertEngine:
         self._guard = RegionGuard()
         self._held_back: set[str] = set()  # regions whose failures do not count now
         self._seen: dict[tuple[str, str], float] = {}  # when each (check, region) last reported
+        # The newest observation applied per (check, region): an older one arriving later (the
+        # backlog of an agent that was cut off while another agent took its checks over) is
+        # history, not news.
+        self._newest: dict[tuple[str, str], datetime] = {}
         self._started_at = clock.now().timestamp()
         self._live = live_config(config)
         self._checks = self._live.derived(_checks_by_id)
@@ -115,10 +130,17 @@ class AlertEngine:
         maintenance, the incident clock) goes through here so it never interleaves with a
         result being applied.
         """
-        async with self._lock, self._database.transaction() as session:
+        async with self._lock, self._transaction() as session:
             yield session
         if publish:
             await self._on_change()
+
+    @asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[AsyncSession]:
+        """One guarded transaction: every engine write goes through here."""
+        async with self._database.transaction() as session:
+            await self._write_guard(session)
+            yield session
 
     async def release_incident_overrides(
         self, session: AsyncSession, incident_id: int, at: datetime
@@ -139,7 +161,7 @@ class AlertEngine:
     async def start(self) -> None:
         """Bring the catalog in step with the config; close alerts of checks removed or moved."""
         at = self._clock.now()
-        async with self._lock, self._database.transaction() as session:
+        async with self._lock, self._transaction() as session:
             await self._reconcile(session, self._live.current, at)
             self._states = await load_region_states(session=session)
             firing = await firing_check_alerts(session=session)
@@ -163,7 +185,7 @@ class AlertEngine:
         """
         at = self._clock.now()
         async with self._lock:
-            async with self._database.transaction() as session:
+            async with self._transaction() as session:
                 closed = await self._reconcile(session, config, at)
                 await record(session, at)
             self._live.replace(config)
@@ -245,13 +267,21 @@ class AlertEngine:
         changed = False
         # A backlog pushed by an agent after an outage is history: stored, but it no longer
         # decides alerts (it would page for minutes-old failures, then resolve them at once).
-        late = observed_at is not None and (at - observed_at).total_seconds() > stale_after(check)
+        late = observed_at is not None and (
+            (at - observed_at).total_seconds() > stale_after(check)
+            or observed_at < self._newest.get((check.id, region), observed_at)
+        )
+        if observed_at is not None and not late:
+            self._newest[(check.id, region)] = observed_at
         try:
             if not late:
                 async with self._lock:
                     changed = await self._advance(check, result, region, at)
         except (SQLAlchemyError, OSError) as error:
             log.error("check %s: state change not saved, retried next run: %s", check.id, error)
+        except WriteRefusedError as error:  # deposed: the new leader judges this check now
+            log.warning("check %s: result not applied: %s", check.id, error)
+            return
         except Exception:  # a bug must cost one result, never the engine
             log.exception("check %s: result not applied: unexpected error", check.id)
         state = self._states.get((check.id, region), CheckState())
@@ -321,7 +351,7 @@ class AlertEngine:
             else "checks from this region pass again"
         )
         log.warning("region %s %s: %s", region, "held back" if held else "released", reason)
-        async with self._database.transaction() as session:
+        async with self._transaction() as session:
             await append_event(
                 session=session, at=at, kind=kind, reason=reason, data={"region": region}
             )
@@ -338,7 +368,7 @@ class AlertEngine:
         transition: Transition | None,
         at: datetime,
     ) -> bool:
-        async with self._database.transaction() as session:
+        async with self._transaction() as session:
             await save_region_state(
                 session=session,
                 key=key,

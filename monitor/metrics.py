@@ -52,6 +52,11 @@ class ProbeMetrics:
             buckets=LAG_BUCKETS,
             registry=registry,
         )
+        self.results_dropped = Counter(
+            "exwatch_results_dropped",
+            "Probe results dropped unwritten: the writer's buffer filled while the database was away",
+            registry=registry,
+        )
         self._by_check: dict[tuple[str, str], _CheckSeries] = {}
         self.loop_lag = Histogram(
             "exwatch_event_loop_lag_seconds",

@@ -51,7 +51,7 @@ class SnapshotPublisher:
             # Rendering every page takes milliseconds of CPU; off the loop, probes keep their timing.
             await asyncio.to_thread(self._publish, view, history)
         except (SQLAlchemyError, OSError) as error:
-            log.error("snapshot not refreshed, serving the previous one: %s", error)
+            log.error("snapshot not refreshed, serving the previous one: %s", _reason(error))
         except Exception:  # the page must keep updating whatever one render did
             log.exception("snapshot not refreshed, serving the previous one")
 
@@ -76,3 +76,8 @@ class SnapshotPublisher:
                 await asyncio.wait_for(self._changed.wait(), timeout=self._refresh_every)
             self._changed.clear()
             await self.publish_now()
+
+
+def _reason(error: Exception) -> object:
+    """The driver's own message: SQLAlchemy's repeats the whole statement and its parameters."""
+    return getattr(error, "orig", None) or error

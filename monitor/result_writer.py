@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 from collections import deque
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -37,6 +38,8 @@ class ResultWriter:
         flush_every: float = 1.0,
         max_batch: int = 5000,
         max_buffer: int = 200_000,
+        *,
+        on_dropped: Callable[[int], None] = lambda count: None,
     ) -> None:
         self._database = database
         self._clock = clock
@@ -48,6 +51,7 @@ class ResultWriter:
         self._full = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self.dropped = 0
+        self._on_dropped = on_dropped  # e.g. a Prometheus counter's ``inc``: drops are visible
         self._stopping = False
 
     def add(
@@ -61,7 +65,7 @@ class ResultWriter:
         """Queue one result for the next flush."""
         at = at.astimezone(UTC)  # minutes of results from every region line up
         if len(self._rows) == self._rows.maxlen:
-            self.dropped += 1  # the deque drops the oldest row
+            self._drop(1)  # the deque drops the oldest row
         duration_ms = round(result.duration_s * 1000, 3)
         self._rows.append(
             {
@@ -97,7 +101,7 @@ class ResultWriter:
                 await record_check_runs(session=session, runs=list(runs.values()))
                 await save_rollups(session=session, rollups=rollups)
         except (SQLAlchemyError, OSError) as error:
-            log.error("%d results not written yet, will retry: %s", len(rows), error)
+            log.error("%d results not written yet, will retry: %s", len(rows), _reason(error))
             self._requeue(rows, runs, rollups)
             return False
         return True
@@ -129,6 +133,10 @@ class ResultWriter:
             except Exception:  # keep flushing whatever one batch did
                 log.exception("result flush failed")
 
+    def _drop(self, count: int) -> None:
+        self.dropped += count
+        self._on_dropped(count)
+
     def _requeue(
         self,
         rows: list[dict[str, Any]],
@@ -137,9 +145,14 @@ class ResultWriter:
     ) -> None:
         room = (self._rows.maxlen or 0) - len(self._rows)
         if len(rows) > room:  # keep the newest; the oldest are dropped and counted
-            self.dropped += len(rows) - room
+            self._drop(len(rows) - room)
             rows = rows[len(rows) - room :] if room > 0 else []
         self._rows.extendleft(reversed(rows))
         self._runs = {**runs, **self._runs}
         for (check_id, region, _minute), rollup in rollups.items():
             self._rollups.restore(check_id, region, _minute, rollup)
+
+
+def _reason(error: Exception) -> object:
+    """The driver's own message: SQLAlchemy's repeats the whole statement and its parameters."""
+    return getattr(error, "orig", None) or error

@@ -62,7 +62,13 @@ class CheckScheduler:
             self._scheduler.add_listener(_lag_listener(clock, on_lag), EVENT_JOB_SUBMITTED)
 
     def start(self) -> None:
-        """Schedule every check; the first runs are spread over one interval."""
+        """Schedule every check; the first runs are spread over one interval.
+
+        After ``pause`` this resumes the jobs (an engine elected leader again).
+        """
+        if self._scheduler.running:
+            self._scheduler.resume()
+            return
         for check in self._checks:
             self._schedule(check)
         self._scheduler.start()
@@ -104,6 +110,13 @@ class CheckScheduler:
             coalesce=True,
             misfire_grace_time=max(1, int(check.interval)),
         )
+
+    async def pause(self) -> None:
+        """Start no more runs and wait briefly for those in flight (a deposed engine leader)."""
+        if self._scheduler.running:
+            self._scheduler.pause()
+        if self._running:
+            await asyncio.wait(self._running, timeout=5)
 
     async def stop(self) -> None:
         """Stop scheduling, wait briefly for runs in flight, then close the probes' clients."""

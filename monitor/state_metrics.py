@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from monitor.domain import ComponentStatus, IncidentStatus, Severity
 from monitor.storage.database import Database
+from monitor.storage.engine_inbox import waiting_count
 from monitor.storage.tables import alerts, components, incidents
 
 log = logging.getLogger(__name__)
@@ -35,6 +36,7 @@ class StateSnapshot:
     incidents_open: dict[str, int] = field(default_factory=dict)
     components: dict[str, ComponentStatus] = field(default_factory=dict)
     groups: dict[str, str] = field(default_factory=dict)  # component → its group ("none")
+    inbox_waiting: int = 0  # agent results an api replica took, not yet applied by the leader
 
 
 class StateMetrics(Collector):
@@ -84,6 +86,11 @@ def _families(snapshot: StateSnapshot) -> Iterator[Metric]:
     for component, name in sorted(snapshot.groups.items()):
         group.add_metric((component, name), 1)
     yield group
+    yield GaugeMetricFamily(
+        "exwatch_engine_inbox_waiting",
+        "Agent results taken by api replicas and not yet applied by the engine leader",
+        value=snapshot.inbox_waiting,
+    )
 
 
 def _component_families(statuses: dict[str, ComponentStatus]) -> Iterator[Metric]:
@@ -132,4 +139,5 @@ async def load_snapshot(session: AsyncSession) -> StateSnapshot:
         incidents_open={s: n for s, n in open_.all()},
         components={c: ComponentStatus(s) for c, s, _ in statuses},
         groups={c: g or NO_GROUP for c, _, g in statuses},
+        inbox_waiting=await waiting_count(session=session),
     )

@@ -12,7 +12,10 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from monitor.clock import Clock
+from monitor.write_refused import WriteRefusedError
 
 log = logging.getLogger(__name__)
 Job = Callable[[datetime], Awaitable[object]]
@@ -39,7 +42,12 @@ class Ticker:
         for name, job in self._jobs.items():
             try:
                 await job(now)
-            except Exception:  # a bug or an outage in one job must not stop escalation
+            except (SQLAlchemyError, OSError) as error:  # an outage: one line, not a traceback
+                log.error("ticker job %s failed; it runs again next tick: %s", name, _reason(error))
+            except WriteRefusedError as error:  # deposed: the new leader's ticker runs it
+                log.warning("ticker job %s not run: %s", name, error)
+                return
+            except Exception:  # a bug in one job must not stop escalation either
                 log.exception("ticker job %s failed; it runs again next tick", name)
 
     def start(self) -> None:
@@ -57,3 +65,8 @@ class Ticker:
         while True:
             await self.tick()
             await asyncio.sleep(self._every)
+
+
+def _reason(error: Exception) -> object:
+    """The driver's own message: SQLAlchemy's repeats the whole statement and its parameters."""
+    return getattr(error, "orig", None) or error

@@ -18,6 +18,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from opentelemetry import trace
+from sqlalchemy.exc import SQLAlchemyError
 
 from monitor.clock import Clock
 from monitor.config.notifications import DeliveryPolicy
@@ -104,7 +105,10 @@ class Dispatcher:
                 await self._observe_outbox()
             try:
                 sent = await self.run_once()
-            except Exception:  # a database outage must not end dispatching for good
+            except (SQLAlchemyError, OSError) as error:  # an outage: one line each try, no trace
+                log.error("dispatching paused, the database is unreachable: %s", _reason(error))
+                sent = 0
+            except Exception:  # a bug must not end dispatching for good either
                 log.exception("dispatching failed; trying again")
                 sent = 0
             if sent == 0:
@@ -120,6 +124,9 @@ class Dispatcher:
             async with self._database.transaction() as session:
                 counts = await delivery_counts(session=session)
                 oldest = await oldest_pending(session=session)
+        except (SQLAlchemyError, OSError) as error:
+            log.warning("could not read the outbox's size for metrics: %s", _reason(error))
+            return
         except Exception:
             log.warning("could not read the outbox's size for metrics", exc_info=True)
             return
@@ -274,7 +281,9 @@ class Dispatcher:
     async def _background_flush(self) -> None:
         try:
             await self._flush(force=False)
-        except Exception:  # kept in ``_done``: the batch's final flush tries again
+        except (SQLAlchemyError, OSError) as error:  # kept in ``_done``: the final flush retries
+            log.warning("could not record delivery outcomes yet: %s", _reason(error))
+        except Exception:
             log.warning("could not record delivery outcomes yet", exc_info=True)
 
     async def _flush(self, *, force: bool) -> None:
@@ -290,3 +299,8 @@ class Dispatcher:
                 # these are sent again (same Message-ID), never lost.
                 self._done = batch + self._done
                 raise
+
+
+def _reason(error: Exception) -> object:
+    """The driver's own message: SQLAlchemy's repeats the whole statement and its parameters."""
+    return getattr(error, "orig", None) or error

@@ -12,13 +12,18 @@ import pytest
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 from pydantic import TypeAdapter
+from sqlalchemy import func, select
 
+from monitor.admin.validation import install_validation_handler
+from monitor.agent.rendezvous import owned
+from monitor.agent_api import build_agent_router, database_roster
 from monitor.app import build_services, create_app
-from monitor.config import Config
+from monitor.config import CheckConfig, Config
 from monitor.config.schema import check_union
 from monitor.storage.database import Database
 from monitor.storage.migrate import upgrade
-from monitor.storage.tables import probe_results
+from monitor.storage.tables import agents, probe_results
+from probes import ProbeResult
 from tests.support import FakeClock
 from tests.test_engine import Harness, regional_config
 
@@ -70,7 +75,7 @@ async def test_each_region_gets_its_checks(served: tuple[FastAPI, Config, Databa
     again = (
         await call(app, "GET", "/api/agent/checks", params={"region": "tokyo"}, headers=AUTH)
     ).json()
-    [check] = TypeAdapter(list[check_union()]).validate_python(tokyo["checks"])
+    [check] = [TypeAdapter(check_union()).validate_python(c) for c in tokyo["checks"]]
     assert check.id == "login-check" and tokyo["version"] == again["version"]
     nowhere = (
         await call(app, "GET", "/api/agent/checks", params={"region": "paris"}, headers=AUTH)
@@ -181,3 +186,136 @@ async def test_a_batch_resent_after_a_server_restart_counts_once(tmp_path: Path)
         await app.state.services.writer.flush(everything=True)
         rows = await Harness(database, regional_config(), FakeClock()).count(probe_results)
         assert rows == 2  # stored once, by the first process
+
+
+# --- several agents per region (#9) ---------------------------------------------------------
+
+WINDOW = 90.0
+
+
+def everywhere_in_tokyo() -> Config:
+    """Every check of the engine tests' config, run in tokyo too: enough to share out."""
+    config = regional_config()
+    checks = tuple(c.model_copy(update={"regions": ("local", "tokyo")}) for c in config.checks)
+    return config.model_copy(update={"checks": checks})
+
+
+async def _no_ingest(check: CheckConfig, result: ProbeResult, region: str, at: datetime) -> None:
+    raise AssertionError("no result is pushed here")
+
+
+async def _nothing_stored(
+    region: str, keys: list[tuple[str, datetime]]
+) -> set[tuple[str, datetime]]:
+    return set()
+
+
+def roster_app(database: Database, clock: FakeClock) -> FastAPI:
+    """The agent routes alone, keeping live agents in ``database`` by ``clock``."""
+    app = FastAPI()
+    install_validation_handler(app)
+    roster = database_roster(database, clock, WINDOW)
+    app.include_router(
+        build_agent_router(everywhere_in_tokyo(), TOKEN, _no_ingest, _nothing_stored, roster=roster)
+    )
+    return app
+
+
+async def fetch(app: FastAPI, agent: str | None = None) -> dict[str, Any]:
+    params = {"region": "tokyo"} | ({"agent": agent} if agent else {})
+    response = await call(app, "GET", "/api/agent/checks", params=params, headers=AUTH)
+    assert response.status_code == 200, response.text
+    document: dict[str, Any] = response.json()
+    return document
+
+
+def share(document: dict[str, Any], agent: str) -> frozenset[str]:
+    return owned([c["id"] for c in document["checks"]], document["agents"], agent)
+
+
+async def test_agents_of_a_region_see_each_other_and_split_its_checks(
+    database: Database, clock: FakeClock
+) -> None:
+    app = roster_app(database, clock)
+    assert (await fetch(app, "tokyo-a"))["agents"] == ["tokyo-a"]  # the caller is included
+    clock.advance(5)
+    b = await fetch(app, "tokyo-b")
+    a = await fetch(app, "tokyo-a")
+    assert a["agents"] == b["agents"] == ["tokyo-a", "tokyo-b"] and a["version"] == b["version"]
+    everything = {c["id"] for c in a["checks"]}
+    assert len(everything) == len(everywhere_in_tokyo().checks)
+    assert share(a, "tokyo-a") | share(b, "tokyo-b") == everything
+    assert not share(a, "tokyo-a") & share(b, "tokyo-b")
+    assert share(a, "tokyo-a") and share(b, "tokyo-b")
+
+
+async def test_an_agent_that_stops_fetching_drops_out_after_the_window(
+    database: Database, clock: FakeClock
+) -> None:
+    app = roster_app(database, clock)
+    await fetch(app, "tokyo-a")
+    await fetch(app, "tokyo-b")
+    for _ in range(3):  # tokyo-b went quiet; tokyo-a keeps fetching
+        clock.advance(WINDOW / 3)
+        assert (await fetch(app, "tokyo-a"))["agents"] == ["tokyo-a", "tokyo-b"]
+    clock.advance(1)
+    alone = await fetch(app, "tokyo-a")
+    assert alone["agents"] == ["tokyo-a"]
+    assert share(alone, "tokyo-a") == {c["id"] for c in alone["checks"]}
+    assert (await fetch(app, "tokyo-b"))["agents"] == ["tokyo-a", "tokyo-b"]  # back: rebalanced
+
+
+async def test_agents_are_kept_per_region_and_across_replicas(
+    database: Database, clock: FakeClock
+) -> None:
+    replica_1, replica_2 = roster_app(database, clock), roster_app(database, clock)
+    await fetch(replica_1, "tokyo-a")
+    assert (await fetch(replica_2, "tokyo-b"))["agents"] == ["tokyo-a", "tokyo-b"]
+    osaka = await call(
+        replica_1, "GET", "/api/agent/checks", params={"region": "osaka", "agent": "osaka-a"},
+        headers=AUTH,
+    )  # fmt: skip
+    assert osaka.json()["agents"] == ["osaka-a"]
+
+
+async def test_an_old_agent_without_an_id_gets_every_check_and_is_not_listed(
+    database: Database, clock: FakeClock
+) -> None:
+    app = roster_app(database, clock)
+    await fetch(app, "tokyo-a")
+    old = await fetch(app)
+    assert old["agents"] == ["tokyo-a"]
+    assert len(old["checks"]) == len(everywhere_in_tokyo().checks)  # it runs them all, as before
+
+
+async def test_a_region_without_checks_is_not_recorded(
+    database: Database, clock: FakeClock
+) -> None:
+    app = roster_app(database, clock)
+    for region in ("paris", "local", "nul\x00region"):
+        response = await call(
+            app, "GET", "/api/agent/checks", params={"region": region, "agent": "a"}, headers=AUTH
+        )
+        assert response.status_code == 200 and response.json()["agents"] == ["a"], region
+    async with database.transaction() as session:
+        assert await session.scalar(select(func.count()).select_from(agents)) == 0
+
+
+@pytest.mark.parametrize("bad", ["has space", "x" * 65, "tab\tin"])
+async def test_a_bad_agent_id_is_422(database: Database, clock: FakeClock, bad: str) -> None:
+    app = roster_app(database, clock)
+    response = await call(
+        app, "GET", "/api/agent/checks", params={"region": "tokyo", "agent": bad}, headers=AUTH
+    )
+    assert response.status_code == 422
+    assert (await fetch(app, "tokyo-a"))["agents"] == ["tokyo-a"]  # nothing was recorded
+
+
+async def test_the_openapi_document_describes_the_agents(
+    served: tuple[FastAPI, Config, Database],
+) -> None:
+    app, _, _ = served
+    document = (await call(app, "GET", "/openapi.json")).json()
+    parameters = document["paths"]["/api/agent/checks"]["get"]["parameters"]
+    assert "heartbeat" in next(p for p in parameters if p["name"] == "agent")["description"]
+    assert "liveness window" in str(document["components"]["schemas"]["AssignedChecks"])

@@ -93,3 +93,21 @@ def test_database_passwords_are_never_printed(monkeypatch: pytest.MonkeyPatch) -
         "cannot open the database postgresql+asyncpg://user:***@127.0.0.1:1/none" in result.output
     )
     assert "s3cret" not in result.output
+
+
+@pytest.mark.parametrize("role", ["api", "engine"])
+def test_the_cluster_roles_need_postgres(
+    role: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    database = tmp_path / "never.db"
+    monkeypatch.setenv("EXWATCH_DATABASE_URL", f"sqlite+aiosqlite:///{database}")
+    result = runner.invoke(app, ["run", "--config", str(EXAMPLE), "--role", role])
+    assert result.exit_code == 2
+    assert f"--role {role} needs PostgreSQL" in result.output
+    assert not database.exists()
+
+
+def test_an_unknown_role_is_refused_naming_the_roles() -> None:
+    result = runner.invoke(app, ["run", "--config", str(EXAMPLE), "--role", "worker"])
+    assert result.exit_code == 2
+    assert "'worker' is not one of" in result.output and "engine" in result.output

@@ -4,6 +4,10 @@
 from ``/api/agent/checks``, runs them with the project's scheduler, keeps every result in an
 on-disk buffer and pushes the buffer to ``/api/agent/results`` in batches, so a server outage
 or an agent restart loses nothing (up to the buffer's bound).
+
+Several agents may serve one region: each fetch names the agent (``--agent-id``, by default
+kept beside the buffer) and the server answers with the region's live agents; each agent runs
+only the checks rendezvous hashing gives it (``monitor.agent.rendezvous``).
 """
 
 from monitor.agent.api import (

@@ -72,10 +72,15 @@ class RejectedError(AgentApiError):
 
 @dataclass(frozen=True)
 class CheckSet:
-    """The checks this region runs, and the server's opaque version of that set."""
+    """The checks this region runs, the server's opaque version of that set, and who runs them.
+
+    ``agents`` are the region's live agents as the server saw them (sorted), or None from a
+    server that does not share checks between agents: then this agent runs them all.
+    """
 
     version: str
     checks: tuple[CheckConfig, ...]
+    agents: tuple[str, ...] | None = None
 
 
 class AgentApi:
@@ -86,6 +91,7 @@ class AgentApi:
     ) -> None:
         self._region = settings.region
         self._token = settings.token
+        self._agent_id = settings.agent_id
         self._client = httpx.AsyncClient(
             base_url=settings.server_url.rstrip("/"),
             headers={"Authorization": f"Bearer {settings.token}"},
@@ -110,13 +116,17 @@ class AgentApi:
 
     async def fetch_checks(self) -> CheckSet:
         """Return this region's check set; checks the agent cannot parse are skipped and logged."""
-        response = await self._request("GET", "/api/agent/checks", params={"region": self._region})
+        params = {"region": self._region}
+        if self._agent_id is not None:  # also a heartbeat: the server lists this agent as live
+            params["agent"] = self._agent_id
+        response = await self._request("GET", "/api/agent/checks", params=params)
         try:
             document = response.json()
             version, checks = str(document["version"]), list(document["checks"])
-        except (ValueError, KeyError, TypeError) as error:
+            agents = _agent_ids(document.get("agents"))
+        except (ValueError, KeyError, TypeError, AttributeError) as error:
             raise RetryableError(f"the server sent a malformed check set: {error!r}") from None
-        return CheckSet(version, tuple(_parse_checks(checks)))
+        return CheckSet(version, tuple(_parse_checks(checks)), agents)
 
     async def push(self, payloads: Sequence[str]) -> int:
         """Send results (each a JSON object) in one request; return how many the server accepted."""
@@ -163,6 +173,15 @@ def _status_error(request: str, response: httpx.Response, token: str) -> AgentAp
 def _result_indices(body: str) -> tuple[int, ...]:
     """Return the positions of the results a 422's body names, in order, without repeats."""
     return tuple(dict.fromkeys(int(index) for index in _RESULT_INDEX.findall(body)))
+
+
+def _agent_ids(raw: Any) -> tuple[str, ...] | None:
+    """Return the live agents a check set names; None when the server names none."""
+    if raw is None:
+        return None
+    if not isinstance(raw, list) or not all(isinstance(agent, str) for agent in raw):
+        raise TypeError(f"agents must be a list of strings, not {raw!r:.100}")
+    return tuple(sorted(raw))
 
 
 def _parse_checks(raw: list[Any]) -> list[CheckConfig]:

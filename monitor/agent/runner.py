@@ -3,7 +3,8 @@
 Three activities share one event loop: the scheduler runs checks and appends results to the disk
 buffer; a push loop sends the buffer's oldest results every push interval (draining a backlog
 batch after batch); a refetch loop asks for the check set and reschedules when its version
-changes. Delivery is at least once: a push whose answer is lost is sent again.
+changes or the region's live agents share it out differently (``monitor.agent.rendezvous``).
+Delivery is at least once: a push whose answer is lost is sent again.
 
 Only a 422 (the server refusing a batch's content) drops results, and as few as it can; any
 other failure, of the server, of a proxy or of the disk, keeps them for the next push interval.
@@ -16,7 +17,7 @@ import json
 import logging
 import sqlite3
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 import httpx
@@ -32,6 +33,8 @@ from monitor.agent.api import (
     UnexpectedStatusError,
 )
 from monitor.agent.buffer import DiskBuffer
+from monitor.agent.identity import stored_agent_id
+from monitor.agent.rendezvous import owned
 from monitor.agent.settings import AgentSettings
 from monitor.clock import Clock, SystemClock
 from monitor.config import CheckConfig
@@ -55,15 +58,24 @@ async def run_agent(settings: AgentSettings, *, stop: asyncio.Event | None = Non
     """Run the probe agent until ``stop`` is set (or the task is cancelled)."""
     buffer = await asyncio.to_thread(DiskBuffer, settings.buffer_path, settings.max_buffered)
     try:
+        # After the buffer: its lock keeps a second agent from taking the same directory's id.
+        settings = await asyncio.to_thread(with_agent_id, settings)
         async with AgentApi(settings) as api:
             await Agent(settings, api, buffer).run(stop or asyncio.Event())
     finally:
         buffer.close()
 
 
+def with_agent_id(settings: AgentSettings) -> AgentSettings:
+    """Return ``settings`` with an agent id: the one given, or the one kept beside the buffer."""
+    if settings.agent_id is not None:
+        return settings
+    return replace(settings, agent_id=stored_agent_id(settings.buffer_directory))
+
+
 @dataclass
 class AgentStats:
-    """What the agent did with its results since it started."""
+    """What the agent did with its results since it started, and what it runs now."""
 
     buffered: int = 0
     """Results put in the disk buffer."""
@@ -73,6 +85,10 @@ class AgentStats:
     """Batches dropped whole after a 422 that named nothing the agent could weed out."""
     rejected_results: int = 0
     """Results dropped after a 422, in whole batches or not."""
+    owned_checks: int = 0
+    """Checks this agent runs now: its share of the region's (a gauge)."""
+    region_checks: int = 0
+    """Checks the region's agents run between them now (a gauge)."""
 
 
 class Agent:
@@ -91,6 +107,7 @@ class Agent:
         self._clock = clock or SystemClock()
         self._scheduler: CheckScheduler | None = None
         self._check_set: CheckSet | None = None
+        self._owned: frozenset[str] = frozenset()
         self._refetching = asyncio.Lock()
         self._fetch_log = _FailureLog("fetching checks")
         self._push_log = _FailureLog("pushing results")
@@ -107,6 +124,11 @@ class Agent:
         """The ids of the checks in the current check set (empty before the first fetch)."""
         checks = self._check_set.checks if self._check_set else ()
         return frozenset(check.id for check in checks)
+
+    @property
+    def owned_ids(self) -> frozenset[str]:
+        """The ids of the checks this agent runs now: its share among the region's agents."""
+        return self._owned
 
     async def run(self, stop: asyncio.Event) -> None:
         """Fetch, run and push until ``stop`` is set; then send what is left, briefly."""
@@ -146,22 +168,48 @@ class Agent:
                 self._fetch_log.failed(error)
                 return False
             self._fetch_log.succeeded()
-            if self._check_set is None or check_set.version != self._check_set.version:
+            changed = self._check_set is None or check_set.version != self._check_set.version
+            # A new check set, or an agent of the region came or went: share the checks anew.
+            if changed or self._share(check_set) != self._owned:
                 await self._reschedule(check_set)
             return True
 
+    def _share(self, check_set: CheckSet) -> frozenset[str]:
+        """The ids of the runnable checks of ``check_set`` this agent owns among the live agents."""
+        ids = [c.id for c in check_set.checks if c.kind not in SERVER_SIDE_KINDS]
+        me = self._settings.agent_id
+        if me is None or check_set.agents is None:  # no sharing: a server (or agent) without it
+            return frozenset(ids)
+        return owned(ids, check_set.agents, me)
+
     async def _reschedule(self, check_set: CheckSet) -> None:
-        runnable = [c for c in check_set.checks if c.kind not in SERVER_SIDE_KINDS]
         skipped = sorted(c.id for c in check_set.checks if c.kind in SERVER_SIDE_KINDS)
         if skipped:
             log.warning("not running server-side checks here: %s", ", ".join(skipped))
+        share = self._share(check_set)
+        runnable = [c for c in check_set.checks if c.id in share]
         await self._stop_scheduler()
         scheduler = CheckScheduler(
             runnable, REGISTRY, self._record, self._clock, region=self._settings.region
         )
         scheduler.start()
-        self._scheduler, self._check_set = scheduler, check_set
-        log.info("running %d checks (check set version %s)", len(runnable), check_set.version)
+        self._scheduler, self._check_set, self._owned = scheduler, check_set, share
+        self._note_share(check_set)
+
+    def _note_share(self, check_set: CheckSet) -> None:
+        """Log and count this agent's share of the region's checks."""
+        region_checks = sum(1 for c in check_set.checks if c.kind not in SERVER_SIDE_KINDS)
+        self.stats.owned_checks, self.stats.region_checks = len(self._owned), region_checks
+        me = self._settings.agent_id
+        live = (
+            "not shared"
+            if check_set.agents is None
+            else len({*check_set.agents, *([me] if me else [])})
+        )
+        log.info(
+            "agent %s runs %d of the region's %d checks (live agents: %s; check set version %s)",
+            me or "-", len(self._owned), region_checks, live, check_set.version,
+        )  # fmt: skip
 
     async def _stop_scheduler(self) -> None:
         scheduler, self._scheduler = self._scheduler, None

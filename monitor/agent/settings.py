@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from monitor.agent.identity import check_agent_id
+
 
 @dataclass(frozen=True)
 class AgentSettings:
@@ -30,6 +32,8 @@ class AgentSettings:
     """Results sent in one request at most."""
     request_timeout: float = 10.0
     """Seconds one request to the server may take."""
+    agent_id: str | None = None
+    """This agent's id among its region's agents; by default one kept in the buffer directory."""
 
     def __post_init__(self) -> None:
         if not self.server_url.startswith(("http://", "https://")):
@@ -42,12 +46,18 @@ class AgentSettings:
             raise ValueError("max_buffered and batch_size must be at least 1")
         if min(self.push_interval, self.refetch_interval, self.request_timeout) <= 0:
             raise ValueError("intervals and the request timeout must be positive")
+        if self.agent_id is not None:
+            check_agent_id(self.agent_id)
 
     @property
     def buffer_path(self) -> Path:
         """The SQLite file holding buffered results."""
-        directory = self.buffer_dir or Path(f"exwatch-agent-{self.region}")
-        return directory / "buffer.sqlite3"
+        return self.buffer_directory / "buffer.sqlite3"
+
+    @property
+    def buffer_directory(self) -> Path:
+        """The directory of the buffer, and of the agent's id when none is given."""
+        return self.buffer_dir or Path(f"exwatch-agent-{self.region}")
 
     @property
     def sends_token_in_clear(self) -> bool:

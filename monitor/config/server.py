@@ -8,6 +8,7 @@ from typing import Annotated
 from pydantic import AfterValidator, Field
 
 from monitor.config.common import Strict
+from probes import Duration
 
 
 def _cidr(text: str) -> str:
@@ -36,5 +37,13 @@ class Server(Strict):
         description=(
             "reverse proxies (CIDR) whose X-Forwarded-For is believed for per-client limits; "
             "from any other peer the header is ignored"
+        ),
+    )
+    agent_liveness: Duration = Field(
+        default=90.0,
+        gt=0,
+        description=(
+            "how long after its last fetch of the checks an agent still counts as live and keeps "
+            "its share of its region's checks (3 x the agents' refetch interval is a good value)"
         ),
     )

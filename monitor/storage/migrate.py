@@ -3,21 +3,28 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from monitor.storage.database import Database
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+_KEY = 0x6578_7702  # the migration lock ("exw" and 2)
 
 
 async def upgrade(database: Database) -> str | None:
     """Bring the schema to the newest revision and return that revision."""
     async with database.engine.begin() as connection:
+        if database.dialect == "postgresql":
+            # Several processes start at once (api replicas, engines): one migrates, the
+            # others wait for it and then find nothing to do.
+            await connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _KEY})
         await connection.run_sync(_upgrade)
     return await current_revision(database)
 
@@ -49,13 +56,13 @@ def _alembic_config() -> AlembicConfig:
     return config
 
 
-async def open_upgraded(url: str) -> Database:
+async def open_upgraded(url: str, **engine_options: Any) -> Database:
     """Open the database at ``url`` and bring its schema to the newest revision.
 
     Raises DatabaseUrlError for a URL exwatch cannot use, and the driver's error when the
     database cannot be reached.
     """
-    database = Database(url)
+    database = Database(url, **engine_options)
     try:
         await upgrade(database)
     except BaseException:

@@ -412,3 +412,47 @@ postmortems = Table(
     Column("published_by", String(120), nullable=True),
 )
 # --- end postmortems ----------------------------------------------------------------------
+
+# --- engine inbox (#9) --------------------------------------------------------------------
+# Agent results taken by an api replica, waiting for the engine leader to apply them. A row
+# is deleted only when applied, so a result committed late by one replica is never skipped.
+engine_inbox = Table(
+    "engine_inbox",
+    metadata,
+    Column("id", BigId, primary_key=True, autoincrement=True),
+    Column("region", String(64), nullable=False),
+    Column("check_id", String(64), nullable=False),
+    Column("observed_at", UTCDateTime, nullable=False),
+    Column("result", JSON, nullable=False),
+    Column("received_at", UTCDateTime, nullable=False),
+    UniqueConstraint("region", "check_id", "observed_at"),
+)
+# --- end engine inbox ---------------------------------------------------------------------
+
+# --- agents (#9) --------------------------------------------------------------------------
+# The agents each region has had, and when each last fetched its checks (a heartbeat): those
+# seen within the liveness window share the region's checks. In the database, so every api
+# replica gives the agents of a region the same list.
+agents = Table(
+    "agents",
+    metadata,
+    Column("region", String(64), primary_key=True),
+    Column("agent_id", String(64), primary_key=True),
+    Column("last_seen_at", UTCDateTime, nullable=False),
+)
+# --- end agents ---------------------------------------------------------------------------
+
+# --- engine leader (#9) -------------------------------------------------------------------
+# One row (id 1): the elected engine's epoch (the fencing token every engine write checks) and
+# its lease, renewed by the database's clock. See monitor.cluster.leadership and .fencing.
+engine_leader = Table(
+    "engine_leader",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("epoch", BigId, nullable=False),  # BIGINT (INTEGER, also 64-bit, on SQLite)
+    Column("holder", String(200), nullable=True),  # "host:pid" of the leader, for people
+    Column("backend_pid", Integer, nullable=True),  # pg_backend_pid() of its lock connection
+    Column("lease_until", UTCDateTime, nullable=True),
+    Column("elected_at", UTCDateTime, nullable=True),
+)
+# --- end engine leader --------------------------------------------------------------------

@@ -12,6 +12,7 @@ from monitor.app import build_services, create_app
 from monitor.storage.database import Database
 from tests.dashboards.support import recorded_names
 from tests.lifecycle_support import lifecycle_config
+from tests.metrics.catalog import role_registry
 from tests.support import FakeClock
 
 SUFFIXES = {
@@ -49,7 +50,7 @@ async def app_series_names(database: Database) -> set[str]:
     )
     app = create_app(services, run_checks=False)
     async with app.router.lifespan_context(app):
-        return series_names(registry)
+        return series_names(registry) | series_names(role_registry(database))
 
 
 async def catalog(database: Database) -> set[str]:

@@ -17,6 +17,9 @@ ALERTS = {
     "ExwatchOutboxStuck",
     "ExwatchDeadLetters",
     "ExwatchDeliveriesFailing",
+    "ExwatchNoEngineLeader",
+    "ExwatchSeveralEngineLeaders",
+    "ExwatchEngineInboxBackingUp",
 }
 
 

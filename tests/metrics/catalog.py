@@ -9,6 +9,10 @@ from pathlib import Path
 from prometheus_client import CollectorRegistry
 from prometheus_client.metrics import MetricWrapperBase
 
+from monitor.cluster.change_feed import ChangeFeed
+from monitor.cluster.leadership import Leadership
+from monitor.storage.database import Database
+
 README = Path(__file__).resolve().parents[2] / "README.md"
 SECTION = "## Metrics (`/metrics`)"
 NO_LABELS = frozenset[str]()
@@ -62,3 +66,16 @@ def _declared(collector: object) -> Entry | None:
     name = collector._name
     exposed = f"{name}_total" if kind == "counter" else name
     return Entry(exposed, kind, frozenset(collector._labelnames))
+
+
+def role_registry(database: Database) -> CollectorRegistry:
+    """The families only ``--role api`` (the change feed) and ``--role engine`` (the election) add."""
+    registry = CollectorRegistry()
+
+    async def nothing(*_: object) -> None:
+        return None
+
+    ChangeFeed(database, nothing, registry=registry)
+    Leadership("postgresql+asyncpg://exwatch@127.0.0.1/exwatch", "catalog",
+               on_elected=nothing, on_deposed=nothing, registry=registry)  # fmt: skip
+    return registry

@@ -1,0 +1,1 @@
+"""Scale-out: several exwatch processes coordinated through PostgreSQL."""

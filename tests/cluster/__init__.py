@@ -1,0 +1,1 @@
+"""Scale-out and fault drills on PostgreSQL (issue #9)."""
