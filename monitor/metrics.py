@@ -52,6 +52,11 @@ class ProbeMetrics:
             buckets=LAG_BUCKETS,
             registry=registry,
         )
+        self.scheduler_skipped = Counter(
+            "exwatch_scheduler_skipped_runs",
+            "Check runs not started: the previous run of the check was still going, or missed",
+            registry=registry,
+        )
         self.results_dropped = Counter(
             "exwatch_results_dropped",
             "Probe results dropped unwritten: the writer's buffer filled while the database was away",

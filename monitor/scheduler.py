@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
-from apscheduler.events import EVENT_JOB_SUBMITTED
+from apscheduler.events import EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED, EVENT_JOB_SUBMITTED
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
@@ -40,6 +40,7 @@ class CheckScheduler:
         clock: Clock,
         *,
         on_lag: Callable[[float], None] | None = None,
+        on_skip: Callable[[], None] | None = None,
         max_concurrent: int = DEFAULT_MAX_CONCURRENT,
         probes: Mapping[str, Probe[Any]] | None = None,
         region: str = LOCAL_REGION,
@@ -60,6 +61,12 @@ class CheckScheduler:
         self._slots = asyncio.Semaphore(max_concurrent)
         if on_lag is not None:
             self._scheduler.add_listener(_lag_listener(clock, on_lag), EVENT_JOB_SUBMITTED)
+        if on_skip is not None:
+            # A run skipped because the last one of its check is still going, or missed
+            # altogether: counted, where APScheduler would log a warning each time.
+            self._scheduler.add_listener(
+                lambda _: on_skip(), EVENT_JOB_MAX_INSTANCES | EVENT_JOB_MISSED
+            )
 
     def start(self) -> None:
         """Schedule every check; the first runs are spread over one interval.

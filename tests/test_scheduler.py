@@ -77,11 +77,16 @@ async def test_checks_run_at_their_interval_without_overlapping(registry: Regist
         {"id": "crash", "kind": "broken"},
     )
     lags: list[float] = []
-    scheduler = CheckScheduler(configured, registry, sink, SystemClock(), on_lag=lags.append)
+    skipped: list[None] = []
+    scheduler = CheckScheduler(
+        configured, registry, sink, SystemClock(), on_lag=lags.append,
+        on_skip=lambda: skipped.append(None),
+    )  # fmt: skip
     scheduler.start()
     await asyncio.sleep(3.2)
     await scheduler.stop()
     assert len(lags) >= 5 and all(0 <= lag < 1 for lag in lags)  # every submitted run measured
+    assert skipped  # the slow check's runs that would have overlapped were counted
     fast_runs = [t for cid, t in results if cid == "fast"]
     assert 2 <= len(fast_runs) <= 4
     assert all(b - a > 0.8 for a, b in pairwise(fast_runs))

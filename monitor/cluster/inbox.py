@@ -75,6 +75,8 @@ class InboxDrain:
         """Apply one batch; return how many results it took off the inbox."""
         async with self._database.transaction() as session:
             items = await waiting(session=session, limit=self._batch)
+        if not items:  # the common case: no lock, no guarded transaction
+            return 0
         for item in items:
             await self._apply(item)
         # Fenced like every engine write: a leader deposed meanwhile leaves the rows for the

@@ -309,6 +309,7 @@ def _scheduler(
         sink,
         clock,
         on_lag=metrics.scheduler_lag.observe,
+        on_skip=metrics.scheduler_skipped.inc,
         probes={"heartbeat": HeartbeatProbe(heartbeats.last_push, lambda: clock.now().timestamp())},
     )
 
