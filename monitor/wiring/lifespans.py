@@ -24,24 +24,11 @@ from monitor.wiring.services import Services
 log = logging.getLogger(__name__)
 
 
-class EngineStatus:
-    """What /healthz says of an engine process: leader or standby, and the epoch."""
-
-    def __init__(self) -> None:
-        self.leader = False
-        self.epoch: int | None = None
-        self.terms = 0
-
-    def as_json(self) -> dict[str, Any]:
-        """The fields /healthz adds for ``--role engine``."""
-        return {"leader": self.leader, "epoch": self.epoch, "terms": self.terms}
-
-
 def lifespan(
-    services: Services, status: EngineStatus, *, run_checks: bool, lease: float
+    services: Services, *, run_checks: bool, lease: float
 ) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     """The lifespan of ``services.role``; the database's pool closes as it ends."""
-    inner = _role_lifespan(services, status, run_checks=run_checks, lease=lease)
+    inner = _role_lifespan(services, run_checks=run_checks, lease=lease)
 
     @asynccontextmanager
     async def run(app: FastAPI) -> AsyncIterator[None]:
@@ -57,12 +44,12 @@ def lifespan(
 
 
 def _role_lifespan(
-    services: Services, status: EngineStatus, *, run_checks: bool, lease: float
+    services: Services, *, run_checks: bool, lease: float
 ) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     if services.role is Role.API:
         return _api_lifespan(services)
     if services.role is Role.ENGINE:
-        return _engine_lifespan(services, status, run_checks=run_checks, lease=lease)
+        return _engine_lifespan(services, run_checks=run_checks, lease=lease)
     return _all_lifespan(services, run_checks=run_checks)
 
 
@@ -116,10 +103,10 @@ def _api_lifespan(services: Services) -> Callable[[FastAPI], AbstractAsyncContex
 
 
 def _engine_lifespan(
-    services: Services, status: EngineStatus, *, run_checks: bool, lease: float
+    services: Services, *, run_checks: bool, lease: float
 ) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     """An engine: a candidate for leadership; the outbox is dispatched whatever the outcome."""
-    duties = LeaderDuties(services, status, run_checks=run_checks)
+    duties = LeaderDuties(services, run_checks=run_checks)
     leadership = Leadership(
         services.database.url, f"{socket.gethostname()}:{os.getpid()}", lease=lease,
         on_elected=duties.elected, on_deposed=duties.deposed, registry=services.metrics_registry,
@@ -146,9 +133,8 @@ def _engine_lifespan(
 class LeaderDuties:
     """What only the leader runs: started when elected, stopped when deposed."""
 
-    def __init__(self, services: Services, status: EngineStatus, *, run_checks: bool) -> None:
+    def __init__(self, services: Services, *, run_checks: bool) -> None:
         self._services = services
-        self._status = status
         self._run_checks = run_checks
         self._drain = InboxDrain(
             services.database, services.engine, lambda: {c.id: c for c in services.config.checks},
@@ -160,9 +146,7 @@ class LeaderDuties:
         """Take over: the state as the last leader left it in the database, then every loop."""
         services = self._services
         assert services.fence is not None
-        services.fence.epoch = epoch
-        self._status.leader, self._status.epoch = True, epoch
-        self._status.terms += 1
+        services.fence.epoch = epoch  # what /healthz reports, too
         log.warning("engine leader from now on (epoch %d)", epoch)
         await services.engine.start()
         await services.heartbeats.load()
@@ -178,13 +162,10 @@ class LeaderDuties:
         services = self._services
         if services.fence is not None:
             services.fence.epoch = None
-        was_leader = self._status.leader
-        self._status.leader, self._status.epoch = False, None
         if not self._running:
             return
         self._running = False
-        if was_leader:
-            log.warning("engine no longer leader: %s", reason)
+        log.warning("engine no longer leader: %s", reason)
         await services.scheduler.pause()
         await stop_all(self._drain, services.ticker, services.retention)
 

@@ -43,7 +43,7 @@ from monitor.subscriptions import SubscribePages, build_subscriptions_router
 from monitor.subscriptions.data_requests import DataRequests
 from monitor.subscriptions.data_requests_api import build_data_requests_router
 from monitor.tracing import instrument
-from monitor.wiring.lifespans import EngineStatus, lifespan
+from monitor.wiring.lifespans import lifespan
 from monitor.wiring.roles import Role
 from monitor.wiring.services import Services
 from notifiers.x.compose import compose as x_compose
@@ -67,16 +67,14 @@ def create_app(
     An engine process (``--role engine``) serves only /healthz and /metrics; ``lease`` is its
     leadership lease in seconds.
     """
-    status = EngineStatus()
     app = FastAPI(
         title=f"exwatch · {services.config.site.name}",
-        lifespan=lifespan(services, status, run_checks=run_checks, lease=lease),
+        lifespan=lifespan(services, run_checks=run_checks, lease=lease),
         docs_url=None if services.role is Role.ENGINE else "/api/docs",
     )
     app.state.services = services
-    app.state.engine_status = status
     instrument(app)  # HTTP request spans, only when tracing is on
-    app.include_router(_operations_router(services, status))
+    app.include_router(_operations_router(services))
     if services.role is not Role.ENGINE:
         _include_public(app, services, access)
     return app
@@ -164,7 +162,7 @@ def _x_preview(notice: Notice, language: str) -> XPreview:
     return XPreview(language, post, weighted_length(whole), MAX_WEIGHTED_LENGTH)
 
 
-def _operations_router(services: Services, status: EngineStatus) -> APIRouter:
+def _operations_router(services: Services) -> APIRouter:
     """``/metrics`` for Prometheus and ``/healthz`` for load balancers."""
     router = APIRouter(include_in_schema=False)
 
@@ -179,7 +177,10 @@ def _operations_router(services: Services, status: EngineStatus) -> APIRouter:
     @router.get("/healthz")
     def healthz() -> JSONResponse:
         if services.role is Role.ENGINE:  # a standby is healthy: it is ready to take over
-            return JSONResponse({"ok": True, "role": "engine", **status.as_json()})
+            epoch = services.fence.epoch if services.fence is not None else None
+            return JSONResponse(
+                {"ok": True, "role": "engine", "leader": epoch is not None, "epoch": epoch}
+            )
         ready = services.store.ready
         return JSONResponse({"ok": ready}, status_code=200 if ready else 503)
 
