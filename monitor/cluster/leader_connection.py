@@ -5,13 +5,10 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
-import asyncpg  # type: ignore[import-untyped]
+from monitor.cluster.pg_connection import CONNECT_TIMEOUT, open_named
 
 APPLICATION_NAME = "exwatch-engine-leader"
 """Shown in pg_stat_activity, so an operator can tell the lock connections apart."""
-
-CONNECT_TIMEOUT = 10.0
-"""Seconds one connection attempt may take before it counts as failed."""
 
 
 class LeaderConnection(Protocol):
@@ -42,9 +39,8 @@ Connect = Callable[[str], Awaitable[LeaderConnection]]
 
 async def connect_leader(dsn: str) -> LeaderConnection:
     """Open a plain asyncpg connection named ``exwatch-engine-leader`` in pg_stat_activity."""
-    connection: LeaderConnection = await asyncpg.connect(
-        dsn,
-        timeout=CONNECT_TIMEOUT,
-        server_settings={"application_name": APPLICATION_NAME},
-    )
+    connection: LeaderConnection = await open_named(dsn, APPLICATION_NAME)
     return connection
+
+
+__all__ = ["CONNECT_TIMEOUT", "Connect", "LeaderConnection", "connect_leader"]

@@ -35,8 +35,8 @@ from monitor.cluster.leader_connection import (
     connect_leader,
 )
 from monitor.cluster.leader_metrics import LeaderMetrics
-from monitor.cluster.listen_connection import CONNECTION_ERRORS, asyncpg_dsn
 from monitor.cluster.outage import Outage
+from monitor.cluster.pg_connection import CONNECTION_ERRORS, asyncpg_dsn
 
 log = logging.getLogger(__name__)
 

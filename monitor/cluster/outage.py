@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from monitor.cluster.listen_connection import CONNECTION_ERRORS
+from monitor.cluster.pg_connection import CONNECTION_ERRORS
 
 MAX_DOUBLINGS = 16  # keeps 2 ** n small; the delay is capped long before
 
