@@ -53,6 +53,15 @@ def tracing_on() -> bool:
     return bool(_installed)
 
 
+def provider_installed() -> bool:
+    """Whether spans go anywhere: a real provider is installed (by ``setup_tracing`` or a host).
+
+    Hot paths ask before making a span: even the API's no-op span costs microseconds.
+    """
+    provider = trace.get_tracer_provider()
+    return not isinstance(provider, trace.ProxyTracerProvider | trace.NoOpTracerProvider)
+
+
 def tracer(name: str) -> trace.Tracer:
     """Return the tracer of module ``name`` (a no-op one unless tracing is on)."""
     return trace.get_tracer(name)

@@ -41,3 +41,14 @@ class DeliveryMetrics:
         self.outbox_pending = Gauge(
             "exwatch_outbox_pending", "Pending deliveries", ("channel",), registry=registry
         )
+        # Labelled children, looked up once: a fan-out counts 100,000 sends.
+        self._sent: dict[tuple[str, str], tuple[Counter, Histogram]] = {}
+
+    def count_send(self, channel: str, outcome: str, seconds: float) -> None:
+        """Count one send on ``channel`` with its outcome, and how long it took."""
+        children = self._sent.get((channel, outcome))
+        if children is None:
+            children = (self.sends.labels(channel, outcome), self.send_seconds.labels(channel))
+            self._sent[channel, outcome] = children
+        children[0].inc()
+        children[1].observe(seconds)

@@ -15,7 +15,7 @@ from monitor.ack_links import AckLinks
 from monitor.config import Config
 from monitor.notices import Links, Notice, Recipient
 from monitor.outbox.routing import PAGES
-from monitor.storage.deliveries import SUBSCRIBER_PREFIX, DeliveryRow
+from monitor.storage.deliveries import SUBSCRIBER_PREFIX, Claimed
 from monitor.storage.subscribers import ACTIVE, MailSubscriber, mail_subscribers_by_ids
 from monitor.subscriptions.service import SubscriptionService
 
@@ -46,14 +46,14 @@ class Addressing:
         self._acks = acks
 
     async def subscribers(
-        self, session: AsyncSession, rows: Sequence[DeliveryRow]
+        self, session: AsyncSession, rows: Sequence[Claimed]
     ) -> dict[int, MailSubscriber]:
         """Load what the batch's mails need of their subscribers, in one query."""
         ids = [_subscriber_id(r.recipient) for r in rows]
         return await mail_subscribers_by_ids(session=session, subscriber_ids=[i for i in ids if i])
 
     async def resolve(
-        self, row: DeliveryRow, notice: Notice, subscribers: dict[int, MailSubscriber]
+        self, row: Claimed, notice: Notice, subscribers: dict[int, MailSubscriber]
     ) -> Addressed | Dropped:
         """Return the recipient and links for ``row``, or why it has nothing to send."""
         kind, _, value = row.recipient.partition(":")
@@ -67,7 +67,7 @@ class Addressing:
             return Addressed(Recipient(row.recipient, value, chosen))
         return Addressed(Recipient(row.recipient, value, None), self._page_links(row, notice))
 
-    def _page_links(self, row: DeliveryRow, notice: Notice) -> Links:
+    def _page_links(self, row: Claimed, notice: Notice) -> Links:
         if notice.kind not in PAGES or notice.incident is None:
             return Links()
         return Links(ack_url=self._acks.link(notice.incident.id, row.recipient, notice.at))

@@ -67,6 +67,21 @@ class DeliveryRow:
 
 
 @dataclass(frozen=True, slots=True)
+class Claimed:
+    """What a dispatcher needs of a delivery it has just leased (the attempt counts this one)."""
+
+    id: int
+    event_id: int
+    channel: str
+    recipient: str
+    thread_key: str | None
+    attempts: int
+
+
+_CLAIMED = [deliveries.c[name] for name in Claimed.__dataclass_fields__]
+
+
+@dataclass(frozen=True, slots=True)
 class Finished:
     """What became of one claimed delivery."""
 
@@ -157,8 +172,8 @@ def _claimable(now: datetime) -> Select[Any]:
 
 async def claim_deliveries(
     *, session: AsyncSession, owner: str, now: datetime, lease: timedelta, limit: int
-) -> list[DeliveryRow]:
-    """Lease up to ``limit`` due deliveries to ``owner``; each claim counts as an attempt.
+) -> list[Claimed]:
+    """Lease up to ``limit`` due deliveries to ``owner``, by id; each claim counts as an attempt.
 
     On PostgreSQL the rows are locked with SKIP LOCKED, so several dispatchers claim
     different rows at once.
@@ -173,10 +188,10 @@ async def claim_deliveries(
         update(deliveries)
         .where(deliveries.c.id.in_(ids.scalar_subquery()))
         .values(lease_owner=owner, lease_until=now + lease, attempts=deliveries.c.attempts + 1)
-        .returning(*deliveries.c)
+        .returning(*_CLAIMED)  # only these: converting every column was ~10 µs a delivery
     )
-    rows = (await session.execute(statement)).mappings().all()
-    return sorted((_row(r) for r in rows), key=lambda r: r.id)
+    rows = (await session.execute(statement)).all()
+    return sorted((Claimed(*row) for row in rows), key=lambda claimed: claimed.id)
 
 
 async def finish_deliveries(

@@ -46,12 +46,13 @@ def compose(
     header value with a line break (as the email package does).
     """
     recipient = delivery.recipient.address
-    utf8 = not (recipient.isascii() and sender.addr_spec.isascii())
+    from_header, from_ascii = _sender(sender.display_name, sender.username, sender.domain)
+    utf8 = not (recipient.isascii() and from_ascii)
     headers = [
-        ("From", str(sender)),
+        ("From", from_header),
         ("To", recipient),
         ("Subject", rendered.subject),
-        ("Date", format_datetime(now)),
+        ("Date", _date(now.replace(microsecond=0))),
         ("Message-ID", message_id(delivery, sender.domain)),
     ]
     root = thread_root(delivery.notice, sender.domain)
@@ -78,6 +79,19 @@ def compose(
         b"Content-Transfer-Encoding: ", html_cte.encode(), b"\r\n\r\n", html,
         b"\r\n--", boundary, b"--\r\n",
     ))  # fmt: skip
+
+
+# A fan-out's mails share their sender and, within a second, their Date: each is formatted once.
+@lru_cache(maxsize=16)
+def _sender(display_name: str, username: str, domain: str) -> tuple[str, bool]:
+    """The From header's value, and whether the sender's address is ASCII."""
+    address = Address(display_name=display_name, username=username, domain=domain)
+    return str(address), address.addr_spec.isascii()
+
+
+@lru_cache(maxsize=4)
+def _date(now: datetime) -> str:
+    return format_datetime(now)
 
 
 def _header(name: str, value: str, utf8: bool) -> bytes:
@@ -120,9 +134,10 @@ def _encode_body(text: str, eight_bit: bool) -> tuple[str, bytes]:
     """Return the transfer encoding and the encoded body, with CRLF line endings."""
     lines = text.encode("utf-8").splitlines()  # every line ends with a break, as set_content
     data = b"\n".join(lines) + b"\n"  # made them
-    if data.isascii() and all(len(line) <= MAX_LINE for line in lines):
+    longest = max(map(len, lines), default=0)
+    if longest <= MAX_LINE and data.isascii():
         return "7bit", data.replace(b"\n", b"\r\n")
-    if eight_bit and all(len(line) <= MAX_SMTP_LINE for line in lines):
+    if eight_bit and longest <= MAX_SMTP_LINE:
         return "8bit", data.replace(b"\n", b"\r\n")
     sniff = b"\n".join(lines[:10]) + b"\n"  # the email package's choice: by the first lines
     if len(binascii.b2a_qp(sniff, istext=True)) <= len(binascii.b2a_base64(sniff)):

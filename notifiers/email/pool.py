@@ -8,9 +8,8 @@ with SMTPServerDisconnected on a reused connection) and opened again.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 
 from aiosmtplib import (
     SMTP,
@@ -60,22 +59,47 @@ class SmtpPool:
         options = [] if (sender + recipient).isascii() else ["SMTPUTF8"]
         if eight_bit:
             options.append("BODY=8BITMIME")
-        async with self._checkout() as client:
-            reused = client.is_connected
+        if self._closed:
+            raise PoolClosedError("the SMTP pool is closed")
+        # Checked out and back by hand, not by a generator context manager: once per mail.
+        client = await self._idle.get()
+        try:
+            await self._send_on(
+                client, message, sender=sender, recipient=recipient, options=options,
+                eight_bit=eight_bit,
+            )  # fmt: skip
+        except BaseException as error:
+            if not isinstance(error, CLEAN_FAILURES):
+                client.close()  # the conversation's state is unknown: start afresh next time
+            raise
+        finally:
+            self._idle.put_nowait(client)
+
+    async def _send_on(
+        self,
+        client: SMTP,
+        message: bytes,
+        *,
+        sender: str,
+        recipient: str,
+        options: list[str],
+        eight_bit: bool,
+    ) -> None:
+        reused = client.is_connected
+        if not reused:
+            await self._open(client)
+        if eight_bit and not client.supports_extension("8bitmime"):
+            # Composed for another server: the retry composes it again, encoded.
+            raise ConnectFailedError("the server does not take 8bit bodies (8BITMIME)")
+        try:
+            await client.sendmail(sender, [recipient], message, mail_options=options)
+        except SMTPServerDisconnected:
             if not reused:
-                await self._open(client)
-            if eight_bit and not client.supports_extension("8bitmime"):
-                # Composed for another server: the retry composes it again, encoded.
-                raise ConnectFailedError("the server does not take 8bit bodies (8BITMIME)")
-            try:
-                await client.sendmail(sender, [recipient], message, mail_options=options)
-            except SMTPServerDisconnected:
-                if not reused:
-                    raise
-                log.info("SMTP connection dropped by the server; reconnecting")
-                client.close()
-                await self._open(client)
-                await client.sendmail(sender, [recipient], message, mail_options=options)
+                raise
+            log.info("SMTP connection dropped by the server; reconnecting")
+            client.close()
+            await self._open(client)
+            await client.sendmail(sender, [recipient], message, mail_options=options)
 
     async def _open(self, client: SMTP) -> None:
         """Connect and greet, and note whether this server takes 8bit bodies."""
@@ -85,20 +109,6 @@ class SmtpPool:
         except (SMTPException, OSError, TimeoutError) as error:
             raise ConnectFailedError(describe(error)) from error
         self.eight_bit = client.supports_extension("8bitmime")
-
-    @contextlib.asynccontextmanager
-    async def _checkout(self) -> AsyncIterator[SMTP]:
-        if self._closed:
-            raise PoolClosedError("the SMTP pool is closed")
-        client = await self._idle.get()
-        try:
-            yield client
-        except BaseException as error:
-            if not isinstance(error, CLEAN_FAILURES):
-                client.close()  # the conversation's state is unknown: start afresh next time
-            raise
-        finally:
-            self._idle.put_nowait(client)
 
     async def aclose(self) -> None:
         """Say QUIT on every open connection and close it; later sends fail as closed."""

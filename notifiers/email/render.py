@@ -136,19 +136,44 @@ class _Stencil:
     rendered: Rendered | None = None
     placeholders: Links | None = None
     verified: int = 0  # -1: did not match; never used
+    # subject, text and HTML split at the placeholders: odd items name the link that goes there
+    _pieces: tuple[list[str], list[str], list[str]] | None = None
 
     def fill(self, links: Links) -> Rendered:
         """The stencil with ``links`` in place of the placeholders."""
+        if self._pieces is None:
+            self._pieces = self._split()
+        subject, text, html = self._pieces
+        values = {name: str(getattr(links, name)) for name in self._names()}
+        return Rendered(
+            _joined(subject, values),
+            _joined(text, values),
+            _joined(html, {name: str(escape(value)) for name, value in values.items()}),
+        )
+
+    def _names(self) -> list[str]:
+        """The links this stencil has placeholders for."""
+        assert self.placeholders is not None
+        return [name for name in LINK_FIELDS if getattr(self.placeholders, name) is not None]
+
+    def _split(self) -> tuple[list[str], list[str], list[str]]:
         assert self.rendered is not None and self.placeholders is not None
-        subject, text, html = self.rendered.subject, self.rendered.text, self.rendered.html
-        for name in LINK_FIELDS:
-            placeholder = getattr(self.placeholders, name)
-            if placeholder is not None:
-                value = str(getattr(links, name))
-                subject = subject.replace(placeholder, value)
-                text = text.replace(placeholder, value)
-                html = html.replace(placeholder, str(escape(value)))
-        return Rendered(subject, text, html)
+        names = {getattr(self.placeholders, name): name for name in self._names()}
+        rendered = self.rendered
+        if not names:
+            return [rendered.subject], [rendered.text], [rendered.html]
+        pattern = re.compile("(" + "|".join(map(re.escape, names)) + ")")
+
+        def split(value: str) -> list[str]:
+            pieces = pattern.split(value)
+            return [names[p] if i % 2 else p for i, p in enumerate(pieces)]
+
+        return split(rendered.subject), split(rendered.text), split(rendered.html)
+
+
+def _joined(pieces: list[str], values: dict[str, str]) -> str:
+    """The pieces with each link's value at the odd (placeholder) places."""
+    return "".join(values[p] if i % 2 else p for i, p in enumerate(pieces))
 
 
 def _has_space(value: str | None) -> bool:
