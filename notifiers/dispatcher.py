@@ -148,26 +148,31 @@ class Dispatcher:
             return 0
         self._traced = provider_installed()
         lanes = Lanes(self._deliver, self._widths)
-        claimed = 0
         try:
-            for turn in range(MAX_BATCHES_AT_ONCE):
-                if turn:
-                    await lanes.wait_until_waiting(self._policy.batch // 2)
-                    rows = await self._claim()
-                    if not rows:
-                        break
-                try:
-                    await self._prepare(rows, lanes.add)
-                finally:
-                    self._notices.forget()
-                claimed += len(rows)
-                if len(rows) < self._policy.batch:
-                    break
+            claimed = await self._feed(lanes, rows)
         finally:
             await lanes.drain()
             if self._flusher is not None:
                 await self._flusher
         await self._flush(force=True)
+        return claimed
+
+    async def _feed(self, lanes: Lanes, rows: list[Claimed]) -> int:
+        """Prepare ``rows`` into ``lanes``, and the next batches while they come back full."""
+        claimed = 0
+        for turn in range(MAX_BATCHES_AT_ONCE):
+            if turn:
+                await lanes.wait_until_waiting(self._policy.batch // 2)
+                rows = await self._claim()
+                if not rows:
+                    break
+            try:
+                await self._prepare(rows, lanes.add)
+            finally:
+                self._notices.forget()
+            claimed += len(rows)
+            if len(rows) < self._policy.batch:
+                break
         return claimed
 
     async def _claim(self) -> list[Claimed]:
