@@ -309,8 +309,8 @@ class Dispatcher:
                 return
             batch, self._done = self._done, []
             try:
-                async with self._database.transaction() as session:
-                    await finish_deliveries(session=session, owner=self.owner, finished=batch)
+                async with self._database.connection() as connection:
+                    await finish_deliveries(session=connection, owner=self.owner, finished=batch)
             except Exception:
                 # Kept for the next flush; if the process dies first, the leases run out and
                 # these are sent again (same Message-ID), never lost.

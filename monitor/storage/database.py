@@ -11,6 +11,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
@@ -73,6 +74,16 @@ class Database:
             events = session.info.pop(EVENTS_KEY, None)
             if events and self._planner is not None:
                 await self._planner(session, events)
+
+    @asynccontextmanager
+    async def connection(self) -> AsyncIterator[AsyncConnection]:
+        """Yield a Core connection in a transaction, for writes that make no timeline events.
+
+        No ORM session, so nothing is planned: the dispatcher records outcomes this way, where
+        the session's bookkeeping cost more than the statement.
+        """
+        async with self.engine.begin() as connection:
+            yield connection
 
     async def close(self) -> None:
         """Close every pooled connection."""

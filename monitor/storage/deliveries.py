@@ -16,19 +16,21 @@ from typing import Any
 from sqlalchemy import (
     Insert,
     String,
+    Update,
     and_,
     bindparam,
     cast,
     exists,
     func,
     literal,
+    null,
     or_,
     select,
     true,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql import Select
 
@@ -195,16 +197,44 @@ async def claim_deliveries(
 
 
 async def finish_deliveries(
-    *, session: AsyncSession, owner: str, finished: Sequence[Finished]
+    *, session: AsyncSession | AsyncConnection, owner: str, finished: Sequence[Finished]
 ) -> None:
-    """Record the outcomes of deliveries ``owner`` still holds, in one statement.
+    """Record the outcomes of deliveries ``owner`` still holds: two statements at most.
 
     A lease that ran out and was claimed by another dispatcher is no longer ``owner``'s:
-    its outcome is not written (the other one's is).
+    its outcome is not written (the other one's is). Sent deliveries, nearly all of a
+    fan-out's, go through a statement binding three values a row instead of seven: the
+    parameters are most of the cost of writing a row.
     """
-    if not finished:
+    sent = [item for item in finished if item.status == SENT and not item.refund_attempt]
+    if sent:
+        rows = [
+            {"b_id": item.delivery_id, "b_sent_at": item.at, "b_external_id": item.external_id}
+            for item in sent
+        ]
+        await session.execute(_sent_statement(owner), rows)
+    if len(sent) == len(finished):
         return
-    statement = (
+    rest = [item for item in finished if item.status != SENT or item.refund_attempt]
+    await session.execute(_finish_statement(owner), [_finish_params(item) for item in rest])
+
+
+def _sent_statement(owner: str) -> Update:
+    return (
+        update(deliveries)
+        .where(deliveries.c.id == bindparam("b_id"), deliveries.c.lease_owner == owner)
+        .values(
+            # NULL written into the statement, not bound: a bound None is still converted
+            # by the column's type, once a row.
+            status=SENT, lease_owner=null(), lease_until=null(), last_error=null(),
+            sent_at=bindparam("b_sent_at", type_=deliveries.c.sent_at.type),
+            external_id=bindparam("b_external_id"),
+        )
+    )  # fmt: skip
+
+
+def _finish_statement(owner: str) -> Update:
+    return (
         update(deliveries)
         .where(deliveries.c.id == bindparam("b_id"), deliveries.c.lease_owner == owner)
         .values(
@@ -223,19 +253,18 @@ async def finish_deliveries(
             attempts=deliveries.c.attempts - bindparam("b_refund"),
         )
     )
-    params = [
-        {
-            "b_id": item.delivery_id,
-            "b_status": item.status,
-            "b_error": item.error,
-            "b_sent_at": item.at if item.status == SENT else None,
-            "b_external_id": item.external_id,
-            "b_next": item.next_attempt_at,
-            "b_refund": 1 if item.refund_attempt else 0,
-        }
-        for item in finished
-    ]
-    await session.execute(statement, params)
+
+
+def _finish_params(item: Finished) -> dict[str, Any]:
+    return {
+        "b_id": item.delivery_id,
+        "b_status": item.status,
+        "b_error": item.error,
+        "b_sent_at": item.at if item.status == SENT else None,
+        "b_external_id": item.external_id,
+        "b_next": item.next_attempt_at,
+        "b_refund": 1 if item.refund_attempt else 0,
+    }
 
 
 async def thread_external_ids(

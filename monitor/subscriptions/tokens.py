@@ -109,5 +109,5 @@ class TokenSigner:
         )
 
     def _sign(self, payload: str) -> str:
-        digest = hmac.new(self._key, payload.encode(), hashlib.sha256).digest()
+        digest = hmac.digest(self._key, payload.encode(), "sha256")  # one call: OpenSSL's HMAC
         return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()

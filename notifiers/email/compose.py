@@ -29,6 +29,9 @@ MAX_SMTP_LINE = 998  # octets in a line without its CRLF (RFC 5321 §4.5.3.1.6)
 RAW = ("7bit", "8bit")  # transfer encodings that leave the body as it is
 SIMPLE_ADDRESS = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@[A-Za-z0-9.-]+")
 ADDRESS_HEADERS = frozenset({"From", "To"})
+# Headers that differ between a fan-out's mails; the others (From, Subject, Date within a
+# second, the thread's ids) are formatted once and reused.
+PER_RECIPIENT = frozenset({"To", "Message-ID", "List-Unsubscribe"})
 
 
 def compose(
@@ -68,7 +71,10 @@ def compose(
     text_cte, text = _encode_body(rendered.text, eight_bit)
     html_cte, html = _encode_body(rendered.html, eight_bit)
     boundary = _boundary(text if text_cte in RAW else b"", html if html_cte in RAW else b"")
-    head = b"".join(_header(name, value, utf8) for name, value in headers)
+    head = b"".join(
+        _header(name, value, utf8) if name in PER_RECIPIENT else _shared_header(name, value, utf8)
+        for name, value in headers
+    )
     return b"".join((
         head,
         b"MIME-Version: 1.0\r\n",
@@ -92,6 +98,11 @@ def _sender(display_name: str, username: str, domain: str) -> tuple[str, bool]:
 @lru_cache(maxsize=4)
 def _date(now: datetime) -> str:
     return format_datetime(now)
+
+
+@lru_cache(maxsize=256)
+def _shared_header(name: str, value: str, utf8: bool) -> bytes:
+    return _header(name, value, utf8)
 
 
 def _header(name: str, value: str, utf8: bool) -> bytes:
@@ -132,8 +143,7 @@ def _folded(name: str, value: str, utf8: bool) -> bytes:
 
 def _encode_body(text: str, eight_bit: bool) -> tuple[str, bytes]:
     """Return the transfer encoding and the encoded body, with CRLF line endings."""
-    lines = text.encode("utf-8").splitlines()  # every line ends with a break, as set_content
-    data = b"\n".join(lines) + b"\n"  # made them
+    data, lines = _lines(text.encode("utf-8"))
     longest = max(map(len, lines), default=0)
     if longest <= MAX_LINE and data.isascii():
         return "7bit", data.replace(b"\n", b"\r\n")
@@ -146,12 +156,35 @@ def _encode_body(text: str, eight_bit: bool) -> tuple[str, bytes]:
     return "base64", b"\r\n".join(encoded[i : i + 76] for i in range(0, len(encoded), 76))
 
 
-def _boundary(*bodies: bytes) -> bytes:
+def _lines(data: bytes) -> tuple[bytes, list[bytes]]:
+    """The body with each line ended by LF (as set_content makes them), and its lines."""
+    if data and b"\r" not in data:  # the templates' usual output: LF only
+        if data.endswith(b"\n"):
+            return data, data[:-1].split(b"\n")
+        return data + b"\n", data.split(b"\n")
+    lines = data.splitlines()
+    return b"\n".join(lines) + b"\n", lines
+
+
+class _Boundary:
     """A boundary no 7bit body contains (encoded bodies never hold a run of '=').
 
     Not a secret: it only has to be absent from the bodies, as in the email package's own.
+    The last one drawn is used again while it is: a fan-out's mails share one.
     """
-    while True:
-        boundary = f"==============={random.randrange(10**19):019d}==".encode("ascii")
-        if not any(boundary in body for body in bodies):
-            return boundary
+
+    def __init__(self) -> None:
+        self._current = self._draw()
+
+    def avoiding(self, *bodies: bytes) -> bytes:
+        """A boundary none of ``bodies`` contains."""
+        while any(self._current in body for body in bodies):
+            self._current = self._draw()
+        return self._current
+
+    @staticmethod
+    def _draw() -> bytes:
+        return f"==============={random.randrange(10**19):019d}==".encode("ascii")
+
+
+_boundary = _Boundary().avoiding

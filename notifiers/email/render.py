@@ -38,7 +38,7 @@ from notifiers.email.context import section_context
 
 LANGUAGES = ("ja", "en")
 LINK_FIELDS = tuple(f.name for f in fields(Links))
-STENCILS = 64  # notices × languages × link sets remembered (a batch has one or two)
+STENCILS = 64  # events × languages × link sets remembered (a fan-out has one or two)
 VERIFIED = 2  # real renderings a stencil must match before it is trusted
 SPACE = re.compile(r"\s")
 
@@ -66,6 +66,7 @@ class Renderer:
         self._text = Environment(loader=loader, autoescape=False, lstrip_blocks=True, **options)
         self._zone = ZoneInfo(zone)
         self._mark = secrets.token_hex(8)
+        # By event, languages and which links are set; the notice itself is compared on use.
         self._stencils: dict[tuple[int, tuple[str, ...], tuple[str, ...]], _Stencil] = {}
 
     def render(self, delivery: Delivery) -> Rendered:
@@ -74,12 +75,20 @@ class Renderer:
         set_links = tuple(name for name in LINK_FIELDS if getattr(links, name) is not None)
         if any(_has_space(getattr(links, name)) for name in set_links):
             return self._render(delivery)
-        key = (id(delivery.notice), languages(delivery), set_links)
+        notice = delivery.notice
+        key = (notice.event_id, languages(delivery), set_links)
         stencil = self._stencils.get(key)
-        if stencil is None or stencil.notice is not delivery.notice:
-            if len(self._stencils) >= STENCILS:
+        if stencil is not None and stencil.notice is not notice:
+            # The dispatcher reads the notice afresh for each batch: an equal one (the incident
+            # unchanged since) keeps the stencil; a changed one starts a new stencil.
+            if stencil.notice != notice:
+                stencil = None
+            else:
+                stencil.notice = notice
+        if stencil is None:
+            if key not in self._stencils and len(self._stencils) >= STENCILS:
                 self._stencils.pop(next(iter(self._stencils)))
-            self._stencils[key] = _Stencil(delivery.notice)  # seen once: nothing to reuse yet
+            self._stencils[key] = _Stencil(notice)  # seen once: nothing to reuse yet
             return self._render(delivery)
         if stencil.verified >= VERIFIED:
             return stencil.fill(links)
@@ -132,7 +141,7 @@ class Renderer:
 class _Stencil:
     """One notice rendered with placeholder links, and how many real renderings it matched."""
 
-    notice: Notice  # held so that its id is not reused while the stencil is kept
+    notice: Notice  # the notice it was rendered from: another notice of the event re-renders
     rendered: Rendered | None = None
     placeholders: Links | None = None
     verified: int = 0  # -1: did not match; never used

@@ -9,7 +9,14 @@ from sqlalchemy import select
 
 from monitor.domain import ComponentStatus, IncidentStatus
 from monitor.storage.database import Database
-from monitor.storage.deliveries import claim_deliveries
+from monitor.storage.deliveries import (
+    DEAD,
+    PENDING,
+    SENT,
+    Finished,
+    claim_deliveries,
+    finish_deliveries,
+)
 from monitor.storage.tables import deliveries, timeline_events
 from notifiers.channel import SendOutcome
 from tests.notifiers.outbox_support import Outbox, outbox_config
@@ -166,3 +173,38 @@ async def test_a_lease_that_ran_out_belongs_to_the_next_claimer(outbox: Outbox) 
     rows = await outbox.rows()
     assert all(r.status == "sent" for r in rows)
     assert {r.attempts for r in rows} == {2}  # the lost claim counted as an attempt
+
+
+async def test_outcomes_of_every_kind_are_written_in_one_flush(outbox: Outbox) -> None:
+    for name in ("a", "b", "c", "d", "e"):
+        await outbox.subscribe(f"{name}@example.com")
+    await outbox.open_manual({"btc-trading": MAJOR}, severity="minor")
+    now = outbox.clock.now()
+    async with outbox.database.transaction() as session:
+        held = await claim_deliveries(
+            session=session, owner="a", now=now, lease=timedelta(seconds=30), limit=5
+        )
+    sent, retry, dead, paused, lost = (row.id for row in held)
+    later = now + timedelta(minutes=5)
+    async with outbox.database.connection() as connection:
+        await finish_deliveries(session=connection, owner="a", finished=[
+            Finished(sent, SENT, now, external_id="<m1@example.com>"),
+            Finished(retry, PENDING, now, error="451 try later", next_attempt_at=later),
+            Finished(dead, DEAD, now, error="550 no such user"),
+            Finished(paused, PENDING, now, next_attempt_at=later, refund_attempt=True),
+        ])  # fmt: skip
+        # Its lease ran out and another dispatcher holds it now: this outcome is not written.
+        await finish_deliveries(
+            session=connection, owner="b", finished=[Finished(lost, SENT, now, external_id="x")]
+        )
+    async with outbox.database.transaction() as session:
+        rows = {row.id: row for row in (await session.execute(select(deliveries))).all()}
+    assert (rows[sent].status, rows[sent].external_id) == (SENT, "<m1@example.com>")
+    assert rows[sent].sent_at is not None and rows[sent].lease_owner is None
+    assert (rows[retry].status, rows[retry].last_error) == (PENDING, "451 try later")
+    assert rows[retry].next_attempt_at is not None and rows[retry].sent_at is None
+    assert (rows[dead].status, rows[dead].last_error) == (DEAD, "550 no such user")
+    assert rows[paused].attempts == rows[retry].attempts - 1  # not really tried
+    assert (rows[lost].status, rows[lost].lease_owner, rows[lost].external_id) == (
+        PENDING, "a", None,
+    )  # fmt: skip
