@@ -7,6 +7,7 @@ configured, a ConfigError naming the variable when a credential is missing from 
 from __future__ import annotations
 
 import logging
+import secrets
 import ssl
 from collections.abc import Mapping
 from functools import partial
@@ -17,8 +18,8 @@ from monitor.clock import Clock, SystemClock
 from monitor.config import Config, ConfigError
 from monitor.config.notifications import EmailChannel
 from notifiers.channel import Channel, Delivery, SendOutcome
-from notifiers.email.compose import compose
 from notifiers.email.headers import message_id, sender_address
+from notifiers.email.mail_stencil import MailStencils
 from notifiers.email.outcomes import describe, outcome_for
 from notifiers.email.pool import SmtpPool
 from notifiers.email.render import Renderer
@@ -47,18 +48,16 @@ class MailChannel:
         self._pool = SmtpPool(
             partial(new_client, options, tls_context), options.pool_size, options.timeout
         )
-        self._renderer = Renderer(settings.templates_dir, time_zone)
+        renderer = Renderer(settings.templates_dir, time_zone)
+        self._mails = MailStencils(renderer, self._sender, secrets.token_hex(8))
         self._clock = clock or SystemClock()
 
     async def send(self, delivery: Delivery) -> SendOutcome:
         """Render and send ``delivery``; never raises."""
         mail_id = message_id(delivery, self._sender.domain)
         try:
-            rendered = self._renderer.render(delivery)
             eight_bit = self._pool.eight_bit
-            message = compose(
-                delivery, rendered, self._sender, self._clock.now(), eight_bit=eight_bit
-            )
+            message = self._mails.mail(delivery, self._clock.now(), eight_bit=eight_bit)
         except (TemplateError, ValueError, LookupError) as error:
             log.error("email delivery %s cannot be rendered: %s", delivery.id, describe(error))
             return SendOutcome.permanent(f"cannot render: {describe(error)}")

@@ -48,14 +48,23 @@ def compose(
     fit SMTP's 998 octets; otherwise quoted-printable or base64. Raises ValueError for a
     header value with a line break (as the email package does).
     """
+    return assemble(
+        head(delivery, rendered.subject, sender, now),
+        encode_body(rendered.text, eight_bit),
+        encode_body(rendered.html, eight_bit),
+    )
+
+
+def head(delivery: Delivery, subject: str, sender: Address, now: datetime) -> bytes:
+    """The mail's header lines, up to the MIME ones."""
     recipient = delivery.recipient.address
     from_header, from_ascii = _sender(sender.display_name, sender.username, sender.domain)
     utf8 = not (recipient.isascii() and from_ascii)
     headers = [
         ("From", from_header),
         ("To", recipient),
-        ("Subject", rendered.subject),
-        ("Date", _date(now.replace(microsecond=0))),
+        ("Subject", subject),
+        ("Date", date_value(now)),
         ("Message-ID", message_id(delivery, sender.domain)),
     ]
     root = thread_root(delivery.notice, sender.domain)
@@ -68,23 +77,48 @@ def compose(
             ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),
         ]
     headers.append(("Auto-Submitted", "auto-generated"))
-    text_cte, text = _encode_body(rendered.text, eight_bit)
-    html_cte, html = _encode_body(rendered.html, eight_bit)
-    boundary = _boundary(text if text_cte in RAW else b"", html if html_cte in RAW else b"")
-    head = b"".join(
+    return b"".join(
         _header(name, value, utf8) if name in PER_RECIPIENT else _shared_header(name, value, utf8)
         for name, value in headers
+    )
+
+
+def assemble(head: bytes, text: tuple[str, bytes], html: tuple[str, bytes]) -> bytes:
+    """The whole mail: ``head``, then a multipart/alternative of the encoded text and HTML."""
+    text_cte, text_body = text
+    html_cte, html_body = html
+    boundary = _boundary(
+        text_body if text_cte in RAW else b"", html_body if html_cte in RAW else b""
     )
     return b"".join((
         head,
         b"MIME-Version: 1.0\r\n",
         b'Content-Type: multipart/alternative;\r\n boundary="', boundary, b'"\r\n\r\n',
         b"--", boundary, b'\r\nContent-Type: text/plain; charset="utf-8"\r\n',
-        b"Content-Transfer-Encoding: ", text_cte.encode(), b"\r\n\r\n", text,
+        b"Content-Transfer-Encoding: ", text_cte.encode(), b"\r\n\r\n", text_body,
         b"\r\n--", boundary, b'\r\nContent-Type: text/html; charset="utf-8"\r\n',
-        b"Content-Transfer-Encoding: ", html_cte.encode(), b"\r\n\r\n", html,
+        b"Content-Transfer-Encoding: ", html_cte.encode(), b"\r\n\r\n", html_body,
         b"\r\n--", boundary, b"--\r\n",
     ))  # fmt: skip
+
+
+def plain_address(address: str) -> bool:
+    """Whether the To header holds ``address`` as it is (ASCII, no quoting, no folding)."""
+    return address.isascii() and SIMPLE_ADDRESS.fullmatch(address) is not None
+
+
+def date_value(now: datetime) -> str:
+    """The Date header's value: to the second, formatted once a second."""
+    return _date(now.replace(microsecond=0))
+
+
+def raw_encoding(longest: int, ascii_only: bool, eight_bit: bool) -> str | None:
+    """The transfer encoding that leaves a body as it is, if one fits; else None."""
+    if longest <= MAX_LINE and ascii_only:
+        return "7bit"
+    if eight_bit and longest <= MAX_SMTP_LINE:
+        return "8bit"
+    return None
 
 
 # A fan-out's mails share their sender and, within a second, their Date: each is formatted once.
@@ -141,14 +175,12 @@ def _folded(name: str, value: str, utf8: bool) -> bytes:
     return folded.encode("utf-8")
 
 
-def _encode_body(text: str, eight_bit: bool) -> tuple[str, bytes]:
+def encode_body(text: str, eight_bit: bool) -> tuple[str, bytes]:
     """Return the transfer encoding and the encoded body, with CRLF line endings."""
     data, lines = _lines(text.encode("utf-8"))
-    longest = max(map(len, lines), default=0)
-    if longest <= MAX_LINE and data.isascii():
-        return "7bit", data.replace(b"\n", b"\r\n")
-    if eight_bit and longest <= MAX_SMTP_LINE:
-        return "8bit", data.replace(b"\n", b"\r\n")
+    raw = raw_encoding(max(map(len, lines), default=0), data.isascii(), eight_bit)
+    if raw is not None:
+        return raw, data.replace(b"\n", b"\r\n")
     sniff = b"\n".join(lines[:10]) + b"\n"  # the email package's choice: by the first lines
     if len(binascii.b2a_qp(sniff, istext=True)) <= len(binascii.b2a_base64(sniff)):
         return "quoted-printable", binascii.b2a_qp(data, istext=True).replace(b"\n", b"\r\n")

@@ -35,6 +35,7 @@ from markupsafe import Markup, escape
 from monitor.notices import Links, Notice
 from notifiers.channel import Delivery
 from notifiers.email.context import section_context
+from notifiers.email.stencils import Stencils
 
 LANGUAGES = ("ja", "en")
 LINK_FIELDS = tuple(f.name for f in fields(Links))
@@ -67,28 +68,19 @@ class Renderer:
         self._zone = ZoneInfo(zone)
         self._mark = secrets.token_hex(8)
         # By event, languages and which links are set; the notice itself is compared on use.
-        self._stencils: dict[tuple[int, tuple[str, ...], tuple[str, ...]], _Stencil] = {}
+        self._stencils: Stencils[_Stencil] = Stencils(STENCILS)
 
     def render(self, delivery: Delivery) -> Rendered:
         """Render ``delivery`` in the recipient's language, or both (ja first) when None."""
         links = delivery.links
         set_links = tuple(name for name in LINK_FIELDS if getattr(links, name) is not None)
-        if any(_has_space(getattr(links, name)) for name in set_links):
+        if any(has_space(getattr(links, name)) for name in set_links):
             return self._render(delivery)
         notice = delivery.notice
         key = (notice.event_id, languages(delivery), set_links)
-        stencil = self._stencils.get(key)
-        if stencil is not None and stencil.notice is not notice:
-            # The dispatcher reads the notice afresh for each batch: an equal one (the incident
-            # unchanged since) keeps the stencil; a changed one starts a new stencil.
-            if stencil.notice != notice:
-                stencil = None
-            else:
-                stencil.notice = notice
+        stencil = self._stencils.find(key, notice)
         if stencil is None:
-            if key not in self._stencils and len(self._stencils) >= STENCILS:
-                self._stencils.pop(next(iter(self._stencils)))
-            self._stencils[key] = _Stencil(notice)  # seen once: nothing to reuse yet
+            self._stencils.keep(key, _Stencil(notice))  # seen once: nothing to reuse yet
             return self._render(delivery)
         if stencil.verified >= VERIFIED:
             return stencil.fill(links)
@@ -185,7 +177,8 @@ def _joined(pieces: list[str], values: dict[str, str]) -> str:
     return "".join(values[p] if i % 2 else p for i, p in enumerate(pieces))
 
 
-def _has_space(value: str | None) -> bool:
+def has_space(value: str | None) -> bool:
+    """Whether a link is empty or holds whitespace (it then never goes in by stencil)."""
     return value is not None and (not value or SPACE.search(value) is not None)
 
 
