@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     Insert,
@@ -68,9 +68,11 @@ class DeliveryRow:
     sent_at: datetime | None
 
 
-@dataclass(frozen=True, slots=True)
-class Claimed:
-    """What a dispatcher needs of a delivery it has just leased (the attempt counts this one)."""
+class Claimed(NamedTuple):
+    """What a dispatcher needs of a delivery it has just leased (the attempt counts this one).
+
+    A tuple, made in C: a fan-out claims 100,000.
+    """
 
     id: int
     event_id: int
@@ -80,7 +82,7 @@ class Claimed:
     attempts: int
 
 
-_CLAIMED = [deliveries.c[name] for name in Claimed.__dataclass_fields__]
+_CLAIMED = [deliveries.c[name] for name in Claimed._fields]
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,7 +195,7 @@ async def claim_deliveries(
         .returning(*_CLAIMED)  # only these: converting every column was ~10 µs a delivery
     )
     rows = (await session.execute(statement)).all()
-    return sorted((Claimed(*row) for row in rows), key=lambda claimed: claimed.id)
+    return sorted(Claimed(*row) for row in rows)  # by id, the first field
 
 
 async def finish_deliveries(

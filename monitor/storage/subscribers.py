@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import delete, exists, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -222,9 +222,11 @@ async def subscribers_by_ids(
     return {row.id: row for row in await _many(session, query)}
 
 
-@dataclass(frozen=True, slots=True)
-class MailSubscriber:
-    """What a mail to one subscriber needs: address, language, state and the links' nonce."""
+class MailSubscriber(NamedTuple):
+    """What a mail to one subscriber needs: address, language, state and the links' nonce.
+
+    A tuple rather than a frozen dataclass: a fan-out makes 100,000, and a tuple is made in C.
+    """
 
     id: int
     address: str
@@ -239,16 +241,15 @@ async def mail_subscribers_by_ids(
     """Return what mails to these subscribers (a dispatcher's batch) need, by id, in one query.
 
     Only the five columns a mail uses: no components query and no datetime conversions,
-    which a full row costs per subscriber (a fan-out loads 100,000).
+    which a full row costs per subscriber (a fan-out loads 100,000). The rows are fetched at
+    once: iterating the async result row by row cost as much again.
     """
     c = subscribers.c
     query = select(c.id, c.address, c.nonce, c.state, c.language).where(
         c.id.in_(list(subscriber_ids))
     )
-    return {
-        int(r.id): MailSubscriber(int(r.id), r.address, r.nonce, r.state, r.language)
-        for r in await session.execute(query)
-    }
+    rows = (await session.execute(query)).all()
+    return {row[0]: MailSubscriber(*row) for row in rows}
 
 
 async def delete_subscriber(*, session: AsyncSession, subscriber_id: int) -> bool:

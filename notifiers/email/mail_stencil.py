@@ -15,6 +15,7 @@ long for its transfer encoding (checked for every mail: the lines that hold a li
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime
 from email.headerregistry import Address
@@ -34,7 +35,7 @@ from notifiers.email.compose import (
     raw_encoding,
 )
 from notifiers.email.headers import message_id
-from notifiers.email.render import Renderer, has_space, languages
+from notifiers.email.render import Renderer, languages
 from notifiers.email.stencils import Stencils
 
 LINK_FIELDS = tuple(f.name for f in fields(Links))
@@ -43,6 +44,8 @@ VERIFIED = 2  # full compositions a stencil must match before it is trusted
 PLACEHOLDER_ID = 0  # delivery ids start at 1
 PLACEHOLDER_NOW = datetime(2000, 1, 1, tzinfo=UTC)  # "Sat, 01 Jan 2000 00:00:00 +0000"
 Slots = dict[str, bytes]
+PLAIN_LINK = re.compile(r"[\x21-\x7e]+")  # printable ASCII, no whitespace: goes in as it is
+HTML_SPECIAL = re.compile(r"[&<>\"']")  # what escaping in HTML changes
 
 
 @dataclass(slots=True)
@@ -86,6 +89,7 @@ class MailStencils:
         self._marks = {name: f"https://{mark}.invalid/{name}" for name in LINK_FIELDS}
         self._to_mark = f"{mark}@to.invalid"
         self._stencils: Stencils[_MailStencil] = Stencils(STENCILS)
+        self._second, self._date_value = PLACEHOLDER_NOW, b""
 
     def mail(self, delivery: Delivery, now: datetime, *, eight_bit: bool) -> bytes:
         """The mail for ``delivery`` as ``compose`` makes it."""
@@ -151,15 +155,24 @@ class MailStencils:
         links = delivery.links
         values: Slots = {
             "to": delivery.recipient.address.encode("ascii"),
-            "date": date_value(now).encode("ascii"),
+            "date": self._date(now),
             "id": message_id(delivery, self._sender.domain).encode("ascii"),
         }
         for name in LINK_FIELDS:
             value = getattr(links, name)
             if value is not None:
-                values[name] = value.encode("ascii")
-                values[f"html:{name}"] = str(escape(value)).encode("ascii")
+                raw = values[name] = value.encode("ascii")
+                # Most links hold nothing HTML escapes: the same bytes, without a Markup made.
+                escaped = str(escape(value)).encode("ascii") if HTML_SPECIAL.search(value) else raw
+                values[f"html:{name}"] = escaped
         return values
+
+    def _date(self, now: datetime) -> bytes:
+        """The Date value, formatted once a second."""
+        second = now.replace(microsecond=0)
+        if second != self._second:
+            self._second, self._date_value = second, date_value(second).encode("ascii")
+        return self._date_value
 
 
 def _links(delivery: Delivery) -> list[str] | None:
@@ -168,7 +181,7 @@ def _links(delivery: Delivery) -> list[str] | None:
     for name in LINK_FIELDS:
         value = getattr(delivery.links, name)
         if value is not None:
-            if has_space(value) or not value.isascii():
+            if PLAIN_LINK.fullmatch(value) is None:
                 return None
             names.append(name)
     return names
@@ -221,4 +234,4 @@ def _body(pieces: list[bytes | str], ascii_only: bool) -> _Body:
 
 
 def _joined(pieces: list[bytes | str], values: Slots) -> bytes:
-    return b"".join(values[piece] if isinstance(piece, str) else piece for piece in pieces)
+    return b"".join([values[piece] if isinstance(piece, str) else piece for piece in pieces])

@@ -74,7 +74,7 @@ class Renderer:
         """Render ``delivery`` in the recipient's language, or both (ja first) when None."""
         links = delivery.links
         set_links = tuple(name for name in LINK_FIELDS if getattr(links, name) is not None)
-        if any(has_space(getattr(links, name)) for name in set_links):
+        if any(_has_space(getattr(links, name)) for name in set_links):
             return self._render(delivery)
         notice = delivery.notice
         key = (notice.event_id, languages(delivery), set_links)
@@ -177,8 +177,7 @@ def _joined(pieces: list[str], values: dict[str, str]) -> str:
     return "".join(values[p] if i % 2 else p for i, p in enumerate(pieces))
 
 
-def has_space(value: str | None) -> bool:
-    """Whether a link is empty or holds whitespace (it then never goes in by stencil)."""
+def _has_space(value: str | None) -> bool:
     return value is not None and (not value or SPACE.search(value) is not None)
 
 
