@@ -44,6 +44,7 @@ class MailChannel:
             self._sender = sender_address(settings.sender)
         except ValueError as error:
             raise ConfigError("<config>", [f"notifications.email.sender: {error}"]) from None
+        self._envelope_sender = self._sender.addr_spec  # a property the email package computes
         options = smtp_options(settings.smtp, env)
         self._pool = SmtpPool(
             partial(new_client, options, tls_context), options.pool_size, options.timeout
@@ -63,7 +64,7 @@ class MailChannel:
             return SendOutcome.permanent(f"cannot render: {describe(error)}")
         try:
             await self._pool.send(
-                message, sender=self._sender.addr_spec, recipient=delivery.recipient.address,
+                message, sender=self._envelope_sender, recipient=delivery.recipient.address,
                 eight_bit=eight_bit,
             )  # fmt: skip
         except Exception as error:  # every failure becomes an outcome

@@ -39,6 +39,7 @@ from notifiers.email.render import Renderer, languages
 from notifiers.email.stencils import Stencils
 
 LINK_FIELDS = tuple(f.name for f in fields(Links))
+HTML_SLOTS = {name: f"html:{name}" for name in LINK_FIELDS}  # where a link goes HTML-escaped
 STENCILS = 64  # events × languages × link sets × encodings remembered
 VERIFIED = 2  # full compositions a stencil must match before it is trusted
 PLACEHOLDER_ID = 0  # delivery ids start at 1
@@ -147,7 +148,7 @@ class MailStencils:
         model_head = head(model, rendered.subject, self._sender, PLACEHOLDER_NOW)
         stencil.head = _cut(model_head, head_cuts)
         stencil.text = _body(_cut(text[1], cuts), text[1].isascii())
-        html_cuts = {mark: f"html:{name}" for mark, name in cuts.items()}  # escaped values
+        html_cuts = {mark: HTML_SLOTS[name] for mark, name in cuts.items()}  # escaped values
         stencil.html = _body(_cut(html[1], html_cuts), html[1].isascii())
         return stencil
 
@@ -164,7 +165,7 @@ class MailStencils:
                 raw = values[name] = value.encode("ascii")
                 # Most links hold nothing HTML escapes: the same bytes, without a Markup made.
                 escaped = str(escape(value)).encode("ascii") if HTML_SPECIAL.search(value) else raw
-                values[f"html:{name}"] = escaped
+                values[HTML_SLOTS[name]] = escaped
         return values
 
     def _date(self, now: datetime) -> bytes:
