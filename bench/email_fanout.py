@@ -6,15 +6,17 @@ and discarding each message, or Debian postfix's ``smtp-sink`` with ``--sink smt
 A. The whole outbox path: a fresh SQLite database (migrated), N active subscribers (half ja,
    half en), the engine with a responder and the outbox planner. Opening one incident plans one
    delivery per subscriber in the incident's own transaction (timed: "planning"); then the
-   dispatcher (claim with a lease → notice and subscriber → unsubscribe links → Jinja2 render →
-   the mail's bytes → the channel's aiosmtplib pool → outcomes written) runs until every
-   delivery is sent. Deliveries/s is counted from the commit to the last outcome written.
+   dispatcher (claim with a lease → notice and subscriber → unsubscribe links → the mail's
+   bytes, rendered with Jinja2 and composed for the first mails of each language, then joined
+   from their verified stencil → the channel's aiosmtplib pool → outcomes written) runs until
+   every delivery is sent. Deliveries/s is counted from the commit to the last outcome written.
 B. A raw aiosmtplib loop sending as many messages, pre-rendered once per language with the email
    channel's own renderer and composer from the same notice, on as many connections (the pool's
    size) with as many senders at once (the channel's concurrency).
 
-The email limits are the shipped ones (pool of 4 connections, 16 sends at once) except the rate,
-lifted to 100,000/s: this measures capacity, not the configured pace. Prints both rates, the CPU
+The email limits are the shipped ones (the pool's size and the channel's concurrency, read from
+the config model) except the rate, lifted to 100,000/s: this measures capacity, not the
+configured pace. Prints both rates, the CPU
 of the sender and of the sink, and the ratio A/B (goal ≥ 0.8×). Bounded in count (``--subscribers``) and time
 (every phase has a deadline). Run: .venv/bin/python bench/email_fanout.py [--subscribers 100000]
 [--sink aiosmtpd|smtp-sink] [--profile FILE]
