@@ -310,7 +310,7 @@ class Dispatcher:
             batch, self._done = self._done, []
             try:
                 async with self._database.connection() as connection:
-                    await finish_deliveries(session=connection, owner=self.owner, finished=batch)
+                    await finish_deliveries(connection=connection, owner=self.owner, finished=batch)
             except Exception:
                 # Kept for the next flush; if the process dies first, the leases run out and
                 # these are sent again (same Message-ID), never lost.

@@ -199,7 +199,7 @@ async def claim_deliveries(
 
 
 async def finish_deliveries(
-    *, session: AsyncSession | AsyncConnection, owner: str, finished: Sequence[Finished]
+    *, connection: AsyncSession | AsyncConnection, owner: str, finished: Sequence[Finished]
 ) -> None:
     """Record the outcomes of deliveries ``owner`` still holds: two statements at most.
 
@@ -214,11 +214,11 @@ async def finish_deliveries(
             {"b_id": item.delivery_id, "b_sent_at": item.at, "b_external_id": item.external_id}
             for item in sent
         ]
-        await session.execute(_sent_statement(owner), rows)
+        await connection.execute(_sent_statement(owner), rows)
     if len(sent) == len(finished):
         return
     rest = [item for item in finished if item.status != SENT or item.refund_attempt]
-    await session.execute(_finish_statement(owner), [_finish_params(item) for item in rest])
+    await connection.execute(_finish_statement(owner), [_finish_params(item) for item in rest])
 
 
 def _sent_statement(owner: str) -> Update:

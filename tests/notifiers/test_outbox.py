@@ -187,7 +187,7 @@ async def test_outcomes_of_every_kind_are_written_in_one_flush(outbox: Outbox) -
     sent, retry, dead, paused, lost = (row.id for row in held)
     later = now + timedelta(minutes=5)
     async with outbox.database.connection() as connection:
-        await finish_deliveries(session=connection, owner="a", finished=[
+        await finish_deliveries(connection=connection, owner="a", finished=[
             Finished(sent, SENT, now, external_id="<m1@example.com>"),
             Finished(retry, PENDING, now, error="451 try later", next_attempt_at=later),
             Finished(dead, DEAD, now, error="550 no such user"),
@@ -195,7 +195,7 @@ async def test_outcomes_of_every_kind_are_written_in_one_flush(outbox: Outbox) -
         ])  # fmt: skip
         # Its lease ran out and another dispatcher holds it now: this outcome is not written.
         await finish_deliveries(
-            session=connection, owner="b", finished=[Finished(lost, SENT, now, external_id="x")]
+            connection=connection, owner="b", finished=[Finished(lost, SENT, now, external_id="x")]
         )
     async with outbox.database.transaction() as session:
         rows = {row.id: row for row in (await session.execute(select(deliveries))).all()}
