@@ -33,13 +33,12 @@ from monitor.storage.deliveries import (
     PENDING,
     SENT,
     Claimed,
-    Finished,
     claim_deliveries,
     delivery_counts,
-    finish_deliveries,
     oldest_pending,
     thread_external_ids,
 )
+from monitor.storage.delivery_outcomes import Finished, finish_deliveries
 from monitor.tracing import provider_installed
 from notifiers.backoff import retry_delay
 from notifiers.channel import Channel, Delivery, Outcome, SendOutcome

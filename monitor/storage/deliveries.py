@@ -1,4 +1,6 @@
-"""The outbox table: plan deliveries with their event, claim them with a lease, record outcomes.
+"""The outbox table: plan deliveries with their event, claim them with a lease, read them.
+
+Outcomes are recorded by ``delivery_outcomes``.
 
 A delivery is ``pending`` until it is ``sent``, ``dead`` (out of attempts, or a permanent
 failure) or ``dropped`` (nothing to send any more: the subscriber left). The unique key
@@ -16,21 +18,18 @@ from typing import Any, NamedTuple
 from sqlalchemy import (
     Insert,
     String,
-    Update,
     and_,
-    bindparam,
     cast,
     exists,
     func,
     literal,
-    null,
     or_,
     select,
     true,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql import Select
 
@@ -83,19 +82,6 @@ class Claimed(NamedTuple):
 
 
 _CLAIMED = [deliveries.c[name] for name in Claimed._fields]
-
-
-@dataclass(frozen=True, slots=True)
-class Finished:
-    """What became of one claimed delivery."""
-
-    delivery_id: int
-    status: str  # sent, pending (retry at ``next_attempt_at``), dead or dropped
-    at: datetime
-    error: str | None = None
-    external_id: str | None = None
-    next_attempt_at: datetime | None = None
-    refund_attempt: bool = False  # not really tried (its channel was paused): don't count it
 
 
 def _insert_ignoring_duplicates(session: AsyncSession) -> Insert:
@@ -196,77 +182,6 @@ async def claim_deliveries(
     )
     rows = (await session.execute(statement)).all()
     return sorted(Claimed(*row) for row in rows)  # by id, the first field
-
-
-async def finish_deliveries(
-    *, connection: AsyncSession | AsyncConnection, owner: str, finished: Sequence[Finished]
-) -> None:
-    """Record the outcomes of deliveries ``owner`` still holds: two statements at most.
-
-    A lease that ran out and was claimed by another dispatcher is no longer ``owner``'s:
-    its outcome is not written (the other one's is). Sent deliveries, nearly all of a
-    fan-out's, go through a statement binding three values a row instead of seven: the
-    parameters are most of the cost of writing a row.
-    """
-    sent = [item for item in finished if item.status == SENT and not item.refund_attempt]
-    if sent:
-        rows = [
-            {"b_id": item.delivery_id, "b_sent_at": item.at, "b_external_id": item.external_id}
-            for item in sent
-        ]
-        await connection.execute(_sent_statement(owner), rows)
-    if len(sent) == len(finished):
-        return
-    rest = [item for item in finished if item.status != SENT or item.refund_attempt]
-    await connection.execute(_finish_statement(owner), [_finish_params(item) for item in rest])
-
-
-def _sent_statement(owner: str) -> Update:
-    return (
-        update(deliveries)
-        .where(deliveries.c.id == bindparam("b_id"), deliveries.c.lease_owner == owner)
-        .values(
-            # NULL written into the statement, not bound: a bound None is still converted
-            # by the column's type, once a row.
-            status=SENT, lease_owner=null(), lease_until=null(), last_error=null(),
-            sent_at=bindparam("b_sent_at", type_=deliveries.c.sent_at.type),
-            external_id=bindparam("b_external_id"),
-        )
-    )  # fmt: skip
-
-
-def _finish_statement(owner: str) -> Update:
-    return (
-        update(deliveries)
-        .where(deliveries.c.id == bindparam("b_id"), deliveries.c.lease_owner == owner)
-        .values(
-            status=bindparam("b_status"),
-            lease_owner=None,
-            lease_until=None,
-            last_error=bindparam("b_error"),
-            sent_at=func.coalesce(
-                bindparam("b_sent_at", type_=deliveries.c.sent_at.type), deliveries.c.sent_at
-            ),
-            external_id=bindparam("b_external_id"),
-            next_attempt_at=func.coalesce(
-                bindparam("b_next", type_=deliveries.c.next_attempt_at.type),
-                deliveries.c.next_attempt_at,
-            ),
-            attempts=deliveries.c.attempts - bindparam("b_refund"),
-        )
-    )
-
-
-def _finish_params(item: Finished) -> dict[str, Any]:
-    return {
-        "b_id": item.delivery_id,
-        "b_status": item.status,
-        "b_error": item.error,
-        "b_sent_at": item.at if item.status == SENT else None,
-        "b_external_id": item.external_id,
-        "b_next": item.next_attempt_at,
-        "b_refund": 1 if item.refund_attempt else 0,
-    }
 
 
 async def thread_external_ids(

@@ -9,14 +9,8 @@ from sqlalchemy import select
 
 from monitor.domain import ComponentStatus, IncidentStatus
 from monitor.storage.database import Database
-from monitor.storage.deliveries import (
-    DEAD,
-    PENDING,
-    SENT,
-    Finished,
-    claim_deliveries,
-    finish_deliveries,
-)
+from monitor.storage.deliveries import DEAD, PENDING, SENT, claim_deliveries
+from monitor.storage.delivery_outcomes import Finished, finish_deliveries
 from monitor.storage.tables import deliveries, timeline_events
 from notifiers.channel import SendOutcome
 from tests.notifiers.outbox_support import Outbox, outbox_config
