@@ -142,7 +142,7 @@ def _shared_header(name: str, value: str, utf8: bool) -> bytes:
 def _header(name: str, value: str, utf8: bool) -> bytes:
     if "\r" in value or "\n" in value:
         raise ValueError(f"the {name} header may not contain a line break")
-    plain = value.isascii() and (name not in ADDRESS_HEADERS or SIMPLE_ADDRESS.fullmatch(value))
+    plain = plain_address(value) if name in ADDRESS_HEADERS else value.isascii()
     if plain and len(name) + 2 + len(value) <= MAX_LINE:
         return f"{name}: {value}\r\n".encode("ascii")
     if plain and " " not in value and len(name) + 2 + len(value) <= 998:
