@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import timedelta, timezone
 
 import pytest
 from sqlalchemy import select
@@ -15,6 +15,8 @@ from monitor.storage.tables import deliveries, timeline_events
 from notifiers.channel import SendOutcome
 from tests.notifiers.outbox_support import Outbox, outbox_config
 from tests.support import FakeClock
+
+JST = timezone(timedelta(hours=9))
 
 MAJOR = ComponentStatus.MAJOR_OUTAGE
 TEXT = {"ja": "調査中です", "en": "We are investigating"}
@@ -182,7 +184,8 @@ async def test_outcomes_of_every_kind_are_written_in_one_flush(outbox: Outbox) -
     later = now + timedelta(minutes=5)
     async with outbox.database.connection() as connection:
         await finish_deliveries(connection=connection, owner="a", finished=[
-            Finished(sent, SENT, now, external_id="<m1@example.com>"),
+            # Given in Tokyo time: stored as the same instant (the column type's conversion).
+            Finished(sent, SENT, now.astimezone(JST), external_id="<m1@example.com>"),
             Finished(retry, PENDING, now, error="451 try later", next_attempt_at=later),
             Finished(dead, DEAD, now, error="550 no such user"),
             Finished(paused, PENDING, now, next_attempt_at=later, refund_attempt=True),
@@ -193,8 +196,11 @@ async def test_outcomes_of_every_kind_are_written_in_one_flush(outbox: Outbox) -
         )
     async with outbox.database.transaction() as session:
         rows = {row.id: row for row in (await session.execute(select(deliveries))).all()}
+        # Stored as every other timestamp is: the database itself finds it equal to ``now``.
+        same_instant = select(deliveries.c.id).where(deliveries.c.sent_at == now)
+        assert (await session.execute(same_instant)).scalars().all() == [sent]
     assert (rows[sent].status, rows[sent].external_id) == (SENT, "<m1@example.com>")
-    assert rows[sent].sent_at is not None and rows[sent].lease_owner is None
+    assert rows[sent].sent_at == now and rows[sent].lease_owner is None
     assert (rows[retry].status, rows[retry].last_error) == (PENDING, "451 try later")
     assert rows[retry].next_attempt_at is not None and rows[retry].sent_at is None
     assert (rows[dead].status, rows[dead].last_error) == (DEAD, "550 no such user")
