@@ -50,7 +50,7 @@ class NoticeReader:
         return self._cache[event_id]
 
     def forget(self) -> None:
-        """Drop cached notices (after a batch: the next one reads the incident as it is then)."""
+        """Drop cached notices: the next read of each sees its incident as it is then."""
         self._cache.clear()
 
     async def _read(self, session: AsyncSession, event_id: int) -> Notice | None:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections import Counter
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from monitor.domain import ComponentStatus
 from monitor.storage.database import Database
-from monitor.storage.tables import deliveries
-from notifiers.dispatcher import MAX_BATCHES_AT_ONCE
+from monitor.storage.tables import deliveries, incidents
+from notifiers.channel import Delivery, SendOutcome
+from notifiers.dispatcher import MAX_BATCHES_AT_ONCE, NOTICE_MAX_AGE
 from tests.notifiers.outbox_support import NOTIFICATIONS, Outbox, outbox_config
 from tests.support import FakeClock
 
@@ -53,3 +54,42 @@ async def test_a_fan_out_over_many_runs_sends_each_delivery_once(
     assert {row.status for row in rows} == {"sent"}
     sent = Counter(d.id for channel in outbox.channels.values() for d in channel.sent)
     assert set(sent) == {row.id for row in rows} and set(sent.values()) == {1}
+
+
+async def rename_incident(database: Database, name: str) -> None:
+    async with database.transaction() as session:
+        await session.execute(update(incidents).values(name_en=name))
+
+
+async def test_a_fan_out_reads_its_incident_again_once_the_notice_is_a_second_old(
+    database: Database, clock: FakeClock
+) -> None:
+    outbox = await full_outbox(database, clock, subscribers=40)  # more than one run sends
+    email = outbox.channels["email"]
+    record = email.send
+
+    async def send(delivery: Delivery) -> SendOutcome:
+        if len(email.sent) == 1:  # while the first batch is sent: renamed, time still
+            await rename_incident(database, "Renamed")
+        if len(email.sent) == 3 * BATCH:  # later: the notice is a second old
+            clock.advance(NOTICE_MAX_AGE.total_seconds())
+        return await record(delivery)
+
+    email.send = send  # type: ignore[method-assign]
+    await outbox.dispatcher.run_once()
+    titles = [d.notice.incident.title.en for d in email.sent if d.notice.incident is not None]
+    first_renamed = titles.index("Renamed")
+    # Batches prepared within the second share one read of the incident (the old name, though
+    # it changed during the first batch); the first batch prepared once the clock moved on has
+    # the new name, and so does every one after it.
+    assert first_renamed >= 3 * BATCH
+    assert set(titles[:first_renamed]) == {"Outage"}
+    assert set(titles[first_renamed:]) == {"Renamed"}
+    # A new run reads the incident again, however little time has passed.
+    email.send = record  # type: ignore[method-assign]
+    await rename_incident(database, "Renamed again")
+    email.sent.clear()
+    await outbox.dispatcher.run_once()
+    assert {d.notice.incident.title.en for d in email.sent if d.notice.incident} == {
+        "Renamed again"
+    }
