@@ -14,10 +14,11 @@ B. A raw aiosmtplib loop sending as many messages, pre-rendered once per languag
    channel's own renderer and composer from the same notice, on as many connections (the pool's
    size) with as many senders at once (the channel's concurrency).
 
-The email limits are the shipped ones (the pool's size and the channel's concurrency, read from
-the config model) except the rate, lifted to 100,000/s: this measures capacity, not the
-configured pace. Prints both rates, the CPU
-of the sender and of the sink, and the ratio A/B (goal ≥ 0.8×). Bounded in count (``--subscribers``) and time
+The process's collector is set as `exwatch run` sets it once started (monitor.heap), for A and B
+alike. The email limits are the shipped ones (the pool's size and the channel's concurrency,
+read from the config model) except the rate, lifted to 100,000/s: this measures capacity, not
+the configured pace. Prints both rates, the CPU of the sender and of the sink, and the ratio
+A/B (goal ≥ 0.8×). Bounded in count (``--subscribers``) and time
 (every phase has a deadline). Run: .venv/bin/python bench/email_fanout.py [--subscribers 100000]
 [--sink aiosmtpd|smtp-sink] [--profile FILE]
 """
@@ -55,6 +56,7 @@ from monitor.config import Config, config_model
 from monitor.config.notifications import EmailChannel, SmtpSettings
 from monitor.domain import ComponentStatus
 from monitor.engine import AlertEngine
+from monitor.heap import settle_after_startup
 from monitor.notices import Links, Recipient
 from monitor.outbox.notice_reader import NoticeReader
 from monitor.outbox.planner import OutboxPlanner
@@ -419,6 +421,7 @@ async def bench(root: Path, count: int, sink_kind: str, profile: str | None, pin
         plan = await plan_a(database, config)
         eight_bit = await takes_8bit(port)
         messages = await rendered_messages(plan["outbox"], config, eight_bit)
+        settle_after_startup()  # as `exwatch run` does once it has started; B runs with it too
         # B in two halves, before and after A: the machine's drift during a run (other load,
         # clock speed) weighs on both alike.
         first_half = await sink_measured(

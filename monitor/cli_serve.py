@@ -12,6 +12,7 @@ import typer
 from monitor.app import Role, build_services, create_app
 from monitor.cli_support import open_database
 from monitor.config import Config, ConfigError
+from monitor.heap import settle_after_startup
 from monitor.reload.sighup import SighupReload
 from monitor.reports.limits import MIN_KEY_BYTES
 from monitor.server import uvicorn_server
@@ -62,6 +63,7 @@ async def serve(
             )
             return 2
         _say_what_runs(services, host, port)
+        settle_after_startup()
         await _serve_http(services, host, port, lease)
     finally:
         await database.close()
