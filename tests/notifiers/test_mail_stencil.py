@@ -114,3 +114,18 @@ def test_a_body_that_differs_beyond_the_links_is_composed_in_full() -> None:
         expected = compose(mail, renderer.render(mail), SENDER, NOW, eight_bit=True)
         assert mails.mail(mail, NOW, eight_bit=True) == expected
     assert mails.full == 7
+
+
+def test_a_link_holding_the_mime_boundary_is_composed_in_full_with_another() -> None:
+    mails = stencils()
+    for number in range(1, 4):
+        mails.mail(linked(number, f"t{number}"), NOW, eight_bit=True)
+    first = mails.mail(linked(4, "t4"), NOW, eight_bit=True)
+    boundary = first.split(b'boundary="', 1)[1].split(b'"', 1)[0].decode()
+    composed = mails.full
+    mail = linked(5, f"x{boundary}x")
+    made = mails.mail(mail, NOW, eight_bit=True)
+    assert mails.full == composed + 1  # not joined from the stencil
+    assert made == in_full(mail, True)
+    used = made.split(b'boundary="', 1)[1].split(b'"', 1)[0]
+    assert used.decode() != boundary and made.count(used) == 4
