@@ -13,12 +13,16 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 from sqlalchemy import (
     Insert,
+    Integer,
     String,
+    Update,
     and_,
+    bindparam,
     cast,
     exists,
     func,
@@ -31,8 +35,9 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
-from sqlalchemy.sql import Select
+from sqlalchemy.sql import ColumnElement, Select
 
+from monitor.storage.driver_statements import driver_statement
 from monitor.storage.tables import deliveries, subscriber_components, subscribers, timeline_events
 
 PENDING, SENT, DEAD, DROPPED = "pending", "sent", "dead", "dropped"
@@ -142,7 +147,7 @@ async def plan_subscriber_deliveries(
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
-def _claimable(now: datetime) -> Select[Any]:
+def _claimable(now: ColumnElement[datetime]) -> Select[Any]:
     earlier = aliased(deliveries)
     blocked = exists().where(
         earlier.c.channel == deliveries.c.channel,
@@ -166,22 +171,40 @@ async def claim_deliveries(
     """Lease up to ``limit`` due deliveries to ``owner``, by id; each claim counts as an attempt.
 
     On PostgreSQL the rows are locked with SKIP LOCKED, so several dispatchers claim
-    different rows at once.
+    different rows at once. The statement goes to the driver as compiled once per database
+    kind (``driver_statement``): built and bound by SQLAlchemy each time, a claim of 500 cost
+    ~4.5 ms, twice the database's own work.
     """
+    connection = await session.connection()
+    statement = driver_statement(_claim_statement(connection.dialect.name), connection.dialect)
+    values = {"b_owner": owner, "b_now": now, "b_until": now + lease, "b_limit": limit}
+    rows = (await connection.exec_driver_sql(statement.sql, statement.parameters(values))).all()
+    return sorted(Claimed._make(row) for row in rows)  # by id, the first field
+
+
+@lru_cache(maxsize=4)
+def _claim_statement(dialect: str) -> Update:
+    now = bindparam("b_now", type_=deliveries.c.next_attempt_at.type)
     # Earliest due first, in the order of the (status, next_attempt_at) index (ids break
-    # ties, as the index does): the database walks the index and stops at ``limit``
+    # ties, as the index does): the database walks the index and stops at the limit
     # instead of sorting every pending row (45 ms a claim with 100,000 pending on SQLite).
-    ids = _claimable(now).order_by(deliveries.c.next_attempt_at, deliveries.c.id).limit(limit)
-    if session.get_bind().dialect.name == "postgresql":
+    ids = (
+        _claimable(now)
+        .order_by(deliveries.c.next_attempt_at, deliveries.c.id)
+        .limit(bindparam("b_limit", type_=Integer))
+    )
+    if dialect == "postgresql":
         ids = ids.with_for_update(skip_locked=True)
-    statement = (
+    return (
         update(deliveries)
         .where(deliveries.c.id.in_(ids.scalar_subquery()))
-        .values(lease_owner=owner, lease_until=now + lease, attempts=deliveries.c.attempts + 1)
+        .values(
+            lease_owner=bindparam("b_owner", type_=String),
+            lease_until=bindparam("b_until", type_=deliveries.c.lease_until.type),
+            attempts=deliveries.c.attempts + 1,
+        )
         .returning(*_CLAIMED)  # only these: converting every column was ~10 µs a delivery
     )
-    rows = (await session.execute(statement)).all()
-    return sorted(Claimed(*row) for row in rows)  # by id, the first field
 
 
 async def thread_external_ids(
