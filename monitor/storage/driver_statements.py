@@ -38,7 +38,11 @@ class DriverStatement:
 
 @lru_cache(maxsize=32)
 def driver_statement(statement: ClauseElement, dialect: Dialect) -> DriverStatement:
-    """Compile ``statement`` (with every parameter a named bindparam) for ``dialect``."""
+    """Compile ``statement`` for ``dialect``.
+
+    A bindparam without a value is the caller's to give, by name; one with a value is a
+    constant (write a constant NULL as ``null()``, not as a bound None).
+    """
     compiled = cast(SQLCompiler, statement.compile(dialect=dialect))
     names = compiled.positiontup
     if names is None:
