@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 
 from sqlalchemy import select, update
@@ -67,17 +68,21 @@ async def test_a_fan_out_reads_its_incident_again_once_the_notice_is_a_second_ol
     outbox = await full_outbox(database, clock, subscribers=40)  # more than one run sends
     email = outbox.channels["email"]
     record = email.send
+    one_at_a_time = asyncio.Lock()  # each step below is done before another send goes on
 
     async def send(delivery: Delivery) -> SendOutcome:
-        if len(email.sent) == 1:  # while the first batch is sent: renamed, time still
-            await rename_incident(database, "Renamed")
-        if len(email.sent) == 3 * BATCH:  # later: the notice is a second old
-            clock.advance(NOTICE_MAX_AGE.total_seconds())
-        return await record(delivery)
+        async with one_at_a_time:
+            if not email.sent:  # during the first batch: renamed, the clock standing still
+                await rename_incident(database, "Renamed")
+            if len(email.sent) == 3 * BATCH:  # later: the notice is a second old
+                clock.advance(NOTICE_MAX_AGE.total_seconds())
+            return await record(delivery)
 
     email.send = send  # type: ignore[method-assign]
     await outbox.dispatcher.run_once()
-    titles = [d.notice.incident.title.en for d in email.sent if d.notice.incident is not None]
+    # In the order the batches were claimed and prepared (by id), not the order of sending.
+    mails = sorted(email.sent, key=lambda d: d.id)
+    titles = [d.notice.incident.title.en for d in mails if d.notice.incident is not None]
     first_renamed = titles.index("Renamed")
     # Batches prepared within the second share one read of the incident (the old name, though
     # it changed during the first batch); the first batch prepared once the clock moved on has
