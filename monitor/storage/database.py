@@ -18,6 +18,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from monitor.storage.sqlite_threads import schedule_as_batch
+
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./exwatch.db"
 EVENTS_KEY = "exwatch.appended_events"
 """Where a session keeps the ids of the timeline events appended in its transaction."""
@@ -115,3 +117,4 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+    schedule_as_batch(dbapi_connection)
